@@ -1,0 +1,311 @@
+"""The batched simulator: B independent worlds advanced in lockstep.
+
+State arrays are shaped ``(B, ...)``; one :meth:`Simulator.step` advances every
+world by one control period (``spec.robot.control_dt`` s). Each world has its own
+seed-derived random key, so a world's trajectory depends only on its seed, its
+world and its actions, never on the batch it sits in (see :mod:`robot.rng`).
+
+Example::
+
+    sim = Simulator(SimSpec(), batch_size=4)
+    sim.reset([0, 1, 2, 3], seeds=[0, 1, 2, 3], worlds=[w0, w1, w2, w3])
+    sim.step(np.zeros((4, 2)))
+    ranges = sim.lidar()      # (4, 64) float32, m
+    frames = sim.camera()     # (4, 3, 64, 64) uint8
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from robot import camera as _camera
+from robot import dynamics as _dyn
+from robot import lidar as _lidar
+from robot.raycast import chebyshev_clearance
+from robot.rng import seed_to_key
+from robot.specs import SimSpec
+from robot.world import MATERIAL_HEIGHT_FRACTION, MATERIAL_RGB, TERRAIN_RGB, World
+
+__all__ = ["Simulator", "sanitize_actions", "PARALLEL_MIN_BATCH"]
+
+#: Batches at least this large run the numba kernels on all cores by default. Smaller ones
+#: run on one thread: waking worker threads costs more than it saves for a few robots.
+PARALLEL_MIN_BATCH = 16
+
+
+def sanitize_actions(
+    actions: ArrayLike, batch_size: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Clip actions to [-1, 1] and replace NaN by 0.
+
+    Args:
+        actions: (B, 2) normalised commands (anything array-like).
+    Returns:
+        (clean (B, 2) float64, bad (B,) number of entries that were NaN, inf or out of range).
+    Raises:
+        ValueError: when the shape is not (B, 2).
+    """
+    a = np.asarray(actions, dtype=np.float64)
+    if a.shape != (batch_size, 2):
+        raise ValueError(f"actions: expected shape ({batch_size}, 2), got {a.shape}")
+    finite = np.isfinite(a)
+    bad = (~finite) | (np.abs(a) > 1.0)
+    if not bad.any():
+        return a, np.zeros(batch_size, dtype=np.int64)
+    clean = np.where(finite, np.clip(a, -1.0, 1.0), 0.0)
+    # +inf/-inf carry a direction: saturate rather than zero them.
+    clean = np.where(np.isposinf(a), 1.0, np.where(np.isneginf(a), -1.0, clean))
+    return clean, bad.sum(axis=1).astype(np.int64)
+
+
+class Simulator:
+    """B differential-drive robots, each in its own world.
+
+    Attributes (all (B, ...) numpy arrays, updated in place):
+        pose: (B, 3) x m, y m, yaw rad in (-pi, pi].
+        vel: (B, 2) wheel-level linear m/s and angular rad/s velocity.
+        true_vel: (B, 2) achieved velocity over the last step (after slip and contact).
+        bumper: (B,) bool, contact during the last step. contacts: (B,) contact steps so far.
+        imu: (B, 4) ax, ay, az m/s^2 (body frame, gravity removed), yaw rate rad/s.
+        odom: (B, 3) wheel odometry dx m, dy m, dyaw rad over the last step (body frame).
+        true_disp: (B, 3) the true displacement over the last step, same frame.
+        occupancy, terrain: (B, Hmax, Wmax) uint8 grids; dims: (B, 2) rows, cols of each world.
+        steps: (B,) steps since each world's last reset.
+    """
+
+    def __init__(
+        self, spec: SimSpec | None = None, batch_size: int = 1, parallel: bool | None = None
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
+        self.spec = spec or SimSpec()
+        #: Run the kernels on all cores (default: when batch_size >= PARALLEL_MIN_BATCH).
+        #: Results are bit-identical either way.
+        self.parallel = batch_size >= PARALLEL_MIN_BATCH if parallel is None else bool(parallel)
+        self.batch_size = batch_size
+        self.cell_size = float(self.spec.world.cell_size)
+        b = batch_size
+        self.pose = np.zeros((b, 3))
+        self.vel = np.zeros((b, 2))
+        self.true_vel = np.zeros((b, 2))
+        self.bumper = np.zeros(b, dtype=bool)
+        self.contacts = np.zeros(b, dtype=np.int64)
+        self.imu = np.zeros((b, 4))
+        self.odom = np.zeros((b, 3))
+        self.true_disp = np.zeros((b, 3))
+        self.keys = np.zeros(b, dtype=np.uint64)
+        self.counters = np.zeros(b, dtype=np.uint64)
+        self.steps = np.zeros(b, dtype=np.int64)
+        self.occupancy = np.ones((b, 1, 1), dtype=np.uint8)
+        self.terrain = np.zeros((b, 1, 1), dtype=np.uint8)
+        self.clearance = np.zeros((b, 1, 1), dtype=np.uint8)
+        self.dims = np.ones((b, 2), dtype=np.int64)
+        self.worlds: list[World | None] = [None] * b
+        r = self.spec.robot
+        self._params = np.array(
+            [
+                r.radius,
+                r.max_linear,
+                r.max_angular,
+                r.max_linear_accel,
+                r.max_angular_accel,
+                r.actuator_noise,
+                r.control_dt,
+                min(r.max_substep, 0.5 * self.cell_size),
+                self.spec.imu.accel_noise,
+                self.spec.imu.gyro_noise,
+                self.spec.imu.vibration_scale,
+                self.spec.odometry.noise,
+            ]
+        )
+        t = self.spec.terrain
+        self._slip = np.array(t.slip, dtype=np.float64)
+        self._slip_noise = np.array(t.slip_noise, dtype=np.float64)
+        self._vibration = np.array(t.vibration, dtype=np.float64)
+        angles = _lidar.beam_angles(self.spec.lidar)
+        self._beam_cos, self._beam_sin = np.cos(angles), np.sin(angles)
+        self._cam = _camera.CameraModel(self.spec.camera)
+        self._mat_rgb = MATERIAL_RGB.astype(np.float64)
+        self._mat_h = MATERIAL_HEIGHT_FRACTION.copy()
+        self._ter_rgb = TERRAIN_RGB.astype(np.float64)
+        self._no_depth = np.zeros((1, 1, 1, 1), dtype=np.float32)
+
+    # ----------------------------------------------------------------- worlds
+    def set_world(self, index: int, world: World) -> None:
+        """Place ``world`` in slot ``index`` (grids grow to fit the largest world)."""
+        if abs(world.cell_size - self.cell_size) > 1e-12:
+            raise ValueError(
+                f"world.cell_size: {world.cell_size} differs from the simulator's {self.cell_size}"
+            )
+        h, w = world.shape
+        hmax, wmax = self.occupancy.shape[1:]
+        if h > hmax or w > wmax:
+            nh, nw = max(h, hmax), max(w, wmax)
+            occ = np.ones((self.batch_size, nh, nw), dtype=np.uint8)
+            ter = np.zeros((self.batch_size, nh, nw), dtype=np.uint8)
+            clr = np.zeros((self.batch_size, nh, nw), dtype=np.uint8)
+            occ[:, :hmax, :wmax] = self.occupancy
+            clr[:, :hmax, :wmax] = self.clearance
+            ter[:, :hmax, :wmax] = self.terrain
+            self.occupancy, self.terrain, self.clearance = occ, ter, clr
+        self.occupancy[index] = 1
+        self.occupancy[index, :h, :w] = world.occupancy
+        self.clearance[index] = 0
+        self.clearance[index, :h, :w] = chebyshev_clearance(world.occupancy)
+        self.terrain[index] = 0
+        self.terrain[index, :h, :w] = world.terrain
+        self.dims[index] = (h, w)
+        self.worlds[index] = world
+
+    def reset(
+        self,
+        indices: Sequence[int] | NDArray[np.integer],
+        seeds: Sequence[int] | NDArray[np.integer],
+        worlds: Sequence[World] | None = None,
+        poses: ArrayLike | None = None,
+    ) -> None:
+        """Reset a subset of worlds.
+
+        Args:
+            indices: (K,) slots to reset. seeds: (K,) per-world seeds for all noise.
+            worlds: optional (K,) new worlds for those slots.
+            poses: optional (K, 3) start poses (x m, y m, yaw rad); default: each world's start.
+        """
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if len(seeds) != len(idx):
+            raise ValueError(f"seeds: expected {len(idx)} seeds, got {len(seeds)}")
+        if worlds is not None:
+            if len(worlds) != len(idx):
+                raise ValueError(f"worlds: expected {len(idx)} worlds, got {len(worlds)}")
+            for i, w in zip(idx, worlds, strict=True):
+                self.set_world(int(i), w)
+        for i in idx:
+            if self.worlds[int(i)] is None:
+                raise ValueError(f"indices: slot {int(i)} has no world; pass worlds=...")
+        if poses is None:
+            p = np.array([self.worlds[int(i)].start for i in idx], dtype=np.float64)  # type: ignore[union-attr]
+        else:
+            p = np.asarray(poses, dtype=np.float64).reshape(len(idx), 3)
+        self.pose[idx] = p
+        self.vel[idx] = 0.0
+        self.true_vel[idx] = 0.0
+        self.bumper[idx] = False
+        self.contacts[idx] = 0
+        self.imu[idx] = 0.0
+        self.odom[idx] = 0.0
+        self.true_disp[idx] = 0.0
+        self.steps[idx] = 0
+        self.keys[idx] = np.array([seed_to_key(int(s)) for s in seeds], dtype=np.uint64)
+        self.counters[idx] = 0
+
+    # ------------------------------------------------------------------ step
+    def step(self, actions: ArrayLike) -> NDArray[np.int64]:
+        """Advance every world by one control period.
+
+        Args:
+            actions: (B, 2) normalised (linear, angular) commands in [-1, 1]; NaN becomes 0,
+                +-inf and out-of-range values are clipped.
+        Returns:
+            (B,) number of action entries that had to be clipped or replaced.
+        """
+        clean, bad = sanitize_actions(actions, self.batch_size)
+        _dyn.step_batch(
+            self.occupancy,
+            self.terrain,
+            self.dims,
+            self.cell_size,
+            clean,
+            self.pose,
+            self.vel,
+            self.true_vel,
+            self.bumper,
+            self.contacts,
+            self.imu,
+            self.odom,
+            self.true_disp,
+            self.keys,
+            self.counters,
+            self._params,
+            self._slip,
+            self._slip_noise,
+            self._vibration,
+            self.parallel,
+        )
+        self.steps += 1
+        return bad
+
+    # --------------------------------------------------------------- sensors
+    def lidar(self, out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+        """Lidar ranges, shape (B, beams), metres in [0, max_range]."""
+        spec = self.spec.lidar
+        if out is None:
+            out = np.empty((self.batch_size, spec.beams), dtype=np.float32)
+        _lidar.lidar_batch(
+            self.occupancy,
+            self.clearance,
+            self.dims,
+            self.cell_size,
+            self.pose,
+            self.keys,
+            self.counters,
+            self._beam_cos,
+            self._beam_sin,
+            spec.max_range,
+            spec.noise_std,
+            spec.dropout,
+            out,
+            self.parallel,
+        )
+        return out
+
+    def camera(
+        self, out: NDArray[np.uint8] | None = None, depth: NDArray[np.float32] | None = None
+    ) -> NDArray[np.uint8]:
+        """RGB frames, shape (B, 3, H, W) uint8. Pass ``depth`` (B, 1, H, W) float32 to fill it (m)."""
+        spec = self.spec.camera
+        if out is None:
+            out = np.empty((self.batch_size, 3, spec.height, spec.width), dtype=np.uint8)
+        _camera.camera_batch(
+            self.occupancy,
+            self.clearance,
+            self.terrain,
+            self.dims,
+            self.cell_size,
+            self.pose,
+            self.keys,
+            self.counters,
+            self._cam.dirs,
+            self._cam.cos,
+            self._cam.focal,
+            spec.mount_height,
+            self.spec.world.wall_height,
+            spec.max_range,
+            spec.noise_std,
+            self._mat_rgb,
+            self._mat_h,
+            self._ter_rgb,
+            out,
+            self._no_depth if depth is None else depth,
+            depth is not None,
+            self.parallel,
+        )
+        return out
+
+    def camera_depth(self) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+        """RGB (B, 3, H, W) uint8 and depth (B, 1, H, W) float32 metres."""
+        spec = self.spec.camera
+        depth = np.empty((self.batch_size, 1, spec.height, spec.width), dtype=np.float32)
+        return self.camera(depth=depth), depth
+
+    def terrain_under(self) -> NDArray[np.int64]:
+        """Terrain class under each robot, shape (B,)."""
+        r = np.clip(
+            np.floor(self.pose[:, 1] / self.cell_size).astype(np.int64), 0, self.dims[:, 0] - 1
+        )
+        c = np.clip(
+            np.floor(self.pose[:, 0] / self.cell_size).astype(np.int64), 0, self.dims[:, 1] - 1
+        )
+        return self.terrain[np.arange(self.batch_size), r, c].astype(np.int64)
