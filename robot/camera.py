@@ -210,6 +210,7 @@ def _camera_batch_one(
 
 @njit(cache=True)
 def _camera_batch_serial(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     terrain: NDArray[np.uint8],
@@ -232,9 +233,9 @@ def _camera_batch_serial(
     depth: NDArray[np.float32],
     want_depth: bool,
 ) -> None:
-    for b in range(pose.shape[0]):
+    for j in range(idx.shape[0]):
         _camera_batch_one(
-            b,
+            idx[j],
             occ,
             clear,
             terrain,
@@ -261,6 +262,7 @@ def _camera_batch_serial(
 
 @njit(cache=True, parallel=True)
 def _camera_batch_parallel(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     terrain: NDArray[np.uint8],
@@ -283,9 +285,9 @@ def _camera_batch_parallel(
     depth: NDArray[np.float32],
     want_depth: bool,
 ) -> None:
-    for b in prange(pose.shape[0]):
+    for j in prange(idx.shape[0]):
         _camera_batch_one(
-            b,
+            idx[j],
             occ,
             clear,
             terrain,
@@ -311,6 +313,7 @@ def _camera_batch_parallel(
 
 
 def camera_batch(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     terrain: NDArray[np.uint8],
@@ -337,6 +340,7 @@ def camera_batch(
     """Render (B, 3, H, W) uint8 frames into ``out`` (and (B, 1, H, W) metres into ``depth``)."""
     kernel = _camera_batch_parallel if parallel else _camera_batch_serial
     kernel(
+        idx,
         occ,
         clear,
         terrain,

@@ -75,6 +75,7 @@ def _lidar_batch_one(
 
 @njit(cache=True)
 def _lidar_batch_serial(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     dims: NDArray[np.int64],
@@ -89,9 +90,9 @@ def _lidar_batch_serial(
     dropout: float,
     out: NDArray[np.float32],
 ) -> None:
-    for b in range(pose.shape[0]):
+    for j in range(idx.shape[0]):
         _lidar_batch_one(
-            b,
+            idx[j],
             occ,
             clear,
             dims,
@@ -110,6 +111,7 @@ def _lidar_batch_serial(
 
 @njit(cache=True, parallel=True)
 def _lidar_batch_parallel(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     dims: NDArray[np.int64],
@@ -124,9 +126,9 @@ def _lidar_batch_parallel(
     dropout: float,
     out: NDArray[np.float32],
 ) -> None:
-    for b in prange(pose.shape[0]):
+    for j in prange(idx.shape[0]):
         _lidar_batch_one(
-            b,
+            idx[j],
             occ,
             clear,
             dims,
@@ -144,6 +146,7 @@ def _lidar_batch_parallel(
 
 
 def lidar_batch(
+    idx: NDArray[np.int64],
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
     dims: NDArray[np.int64],
@@ -165,6 +168,7 @@ def lidar_batch(
     """
     kernel = _lidar_batch_parallel if parallel else _lidar_batch_serial
     kernel(
+        idx,
         occ,
         clear,
         dims,

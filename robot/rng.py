@@ -51,5 +51,5 @@ def hash_normal(key: np.uint64, counter: np.uint64, stream: int, index: int) -> 
 
 def seed_to_key(seed: int) -> np.uint64:
     """A well-mixed 64-bit key for an integer seed (any size, negative allowed)."""
-    z = np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)
-    return np.uint64(_mix(z + _GOLDEN))
+    z = np.uint64((int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+    return np.uint64(_mix(z))

@@ -104,6 +104,7 @@ class Simulator:
         self.clearance = np.zeros((b, 1, 1), dtype=np.uint8)
         self.dims = np.ones((b, 2), dtype=np.int64)
         self.worlds: list[World | None] = [None] * b
+        self._all = np.arange(b, dtype=np.int64)
         r = self.spec.robot
         self._params = np.array(
             [
@@ -238,12 +239,26 @@ class Simulator:
         return bad
 
     # --------------------------------------------------------------- sensors
-    def lidar(self, out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
-        """Lidar ranges, shape (B, beams), metres in [0, max_range]."""
+    def _index(self, indices: ArrayLike | None) -> NDArray[np.int64]:
+        if indices is None:
+            return self._all
+        idx = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.batch_size):
+            raise ValueError(f"indices: expected values in [0, {self.batch_size - 1}]")
+        return idx
+
+    def lidar(
+        self, out: NDArray[np.float32] | None = None, indices: ArrayLike | None = None
+    ) -> NDArray[np.float32]:
+        """Lidar ranges, shape (B, beams), metres in [0, max_range].
+
+        With ``indices`` (K,), only those rows of ``out`` are (re)computed.
+        """
         spec = self.spec.lidar
         if out is None:
             out = np.empty((self.batch_size, spec.beams), dtype=np.float32)
         _lidar.lidar_batch(
+            self._index(indices),
             self.occupancy,
             self.clearance,
             self.dims,
@@ -262,13 +277,21 @@ class Simulator:
         return out
 
     def camera(
-        self, out: NDArray[np.uint8] | None = None, depth: NDArray[np.float32] | None = None
+        self,
+        out: NDArray[np.uint8] | None = None,
+        depth: NDArray[np.float32] | None = None,
+        indices: ArrayLike | None = None,
     ) -> NDArray[np.uint8]:
-        """RGB frames, shape (B, 3, H, W) uint8. Pass ``depth`` (B, 1, H, W) float32 to fill it (m)."""
+        """RGB frames, shape (B, 3, H, W) uint8.
+
+        Pass ``depth`` (B, 1, H, W) float32 to fill it too (m). With ``indices`` (K,), only
+        those rows are (re)computed.
+        """
         spec = self.spec.camera
         if out is None:
             out = np.empty((self.batch_size, 3, spec.height, spec.width), dtype=np.uint8)
         _camera.camera_batch(
+            self._index(indices),
             self.occupancy,
             self.clearance,
             self.terrain,

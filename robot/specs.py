@@ -15,6 +15,7 @@ from typing import Any, TypeVar, get_type_hints
 
 __all__ = [
     "SpecError",
+    "Spec",
     "RobotSpec",
     "LidarSpec",
     "CameraSpec",
@@ -35,7 +36,7 @@ class SpecError(ValueError):
     """A spec field is unknown, of the wrong type, or out of its allowed range."""
 
 
-S = TypeVar("S", bound="_Spec")
+S = TypeVar("S", bound="Spec")
 
 
 def _check_range(
@@ -60,7 +61,7 @@ def _check_range(
 
 
 @dataclasses.dataclass(frozen=True)
-class _Spec:
+class Spec:
     """Base class: keyword validation and construction from nested mappings."""
 
     _section = "spec"
@@ -89,13 +90,13 @@ class _Spec:
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
             hint = hints[name]
-            if isinstance(hint, type) and issubclass(hint, _Spec):
+            if isinstance(hint, type) and issubclass(hint, Spec):
                 kwargs[name] = (
                     value if isinstance(value, hint) else hint.from_dict(value, f"{path}.{name}")
                 )
-            elif hint is tuple[float, float] or hint is tuple[float, ...]:
+            elif getattr(hint, "__origin__", None) is tuple:
                 if not isinstance(value, list | tuple):
-                    raise SpecError(f"{path}.{name}: expected a list of numbers, got {value!r}")
+                    raise SpecError(f"{path}.{name}: expected a list, got {value!r}")
                 kwargs[name] = tuple(value)
             else:
                 kwargs[name] = value
@@ -128,7 +129,7 @@ def _check_int(path: str, value: Any, lo: int, hi: int) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class RobotSpec(_Spec):
+class RobotSpec(Spec):
     """A differential-drive disc robot (TurtleBot class).
 
     Attributes:
@@ -164,7 +165,7 @@ class RobotSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class LidarSpec(_Spec):
+class LidarSpec(Spec):
     """A planar ray-cast lidar at the robot centre.
 
     Attributes:
@@ -192,7 +193,7 @@ class LidarSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class CameraSpec(_Spec):
+class CameraSpec(Spec):
     """An egocentric pinhole RGB camera rendered by column ray casting.
 
     Attributes:
@@ -223,7 +224,7 @@ class CameraSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class ImuSpec(_Spec):
+class ImuSpec(Spec):
     """IMU: body-frame acceleration (m/s^2) and yaw rate (rad/s).
 
     Attributes:
@@ -244,7 +245,7 @@ class ImuSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class OdometrySpec(_Spec):
+class OdometrySpec(Spec):
     """Wheel odometry: displacement measured by the wheels, which slip on terrain.
 
     Attributes:
@@ -259,7 +260,7 @@ class OdometrySpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class TerrainSpec(_Spec):
+class TerrainSpec(Spec):
     """Per-terrain physics, in the order of :data:`TERRAIN_NAMES` (tile, carpet, gravel, grass).
 
     Attributes:
@@ -287,7 +288,7 @@ class TerrainSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class WorldSpec(_Spec):
+class WorldSpec(Spec):
     """Procedural world generation.
 
     Attributes:
@@ -333,7 +334,7 @@ class WorldSpec(_Spec):
 
 
 @dataclasses.dataclass(frozen=True)
-class SimSpec(_Spec):
+class SimSpec(Spec):
     """Everything the batched simulator needs: robot, sensors, terrain physics, worlds."""
 
     _section = "sim"

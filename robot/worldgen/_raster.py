@@ -90,8 +90,14 @@ def rasterise(layout: Grid, objects: list[WorldObject], cell_size: float) -> Gri
 
 
 def fits(
-    occupancy: Grid, keepout: Mask | None, kind: str, x: float, y: float, size: float,
-    gap: float, cell_size: float,
+    occupancy: Grid,
+    keepout: Mask | None,
+    kind: str,
+    x: float,
+    y: float,
+    size: float,
+    gap: float,
+    cell_size: float,
 ) -> bool:
     """Whether an object (grown by ``gap`` m) covers only free cells outside ``keepout``."""
     rows, cols, mask = footprint(occupancy.shape, kind, x, y, size + gap, cell_size)
@@ -147,5 +153,5 @@ def carve_door(
     else:
         kr0, kr1, kc0, kc1 = r0 - side, r1 + side, c0 - depth, c1 + depth
         width = (r1 - r0) * cell_size
-    layout.keepout[max(0, kr0):min(h, kr1), max(0, kc0):min(w, kc1)] = True
+    layout.keepout[max(0, kr0) : min(h, kr1), max(0, kc0) : min(w, kc1)] = True
     layout.doors.append([0.5 * (c0 + c1) * cell_size, 0.5 * (r0 + r1) * cell_size, width])

@@ -1,18 +1,20 @@
 """The CueMaze world: a T-maze whose correct arm is shown by a coloured cue at the start.
 
-Layout (``s`` = +1 bends east as drawn, -1 mirrors the lower part west)::
+Layout (``bend`` = +1 as drawn: the start corridor lies west of the stem and the corridor
+bends east into it; -1 mirrors the part below the stem)::
 
-    +-----------------------------+
-    | G0 <--- arm ---J--- arm ---> G1 |     arms: equal length, identical floor (tile)
-    +-------------+   +-----------+
-                  |   |  stem (corridor_length m)
-          +--+    |   |
-          |C |    |   |                    C: cue pillar in an alcove, back wall painted
-        +-+  +----+   |                       in the cue colour
-        |   bend      |
-        +-+  +--------+
-          |S |                             S: start, facing north (yaw = pi/2), cue ahead
-          +--+
+    +-----------------------------------+
+    | 0 <------ arm ----J---- arm ------> 1 |   arm ends 0 (left) and 1 (right):
+    +--------------+     +--------------+      equal length, plain tile, no cue
+                   |     |
+                   |     |   stem (corridor_length m)
+        +-----+    |     |
+        |  C  |    |     |   C: cue pillar in an alcove; its back wall is painted
+    +---+     +----+     |      in the cue colour
+    |       bend         |
+    |     +--------------+
+    |  S  |                  S: start, facing north (yaw = pi/2), the cue straight ahead
+    +-----+
 
 The robot starts at the bottom of a short start corridor looking north straight at the cue
 in its alcove. The corridor bends sideways into the stem, so the cue is out of sight from the
@@ -27,7 +29,7 @@ import math
 
 import numpy as np
 
-from robot.world import FREE, WALL, TARGET_NAMES, World, WorldObject, target_material
+from robot.world import FREE, TARGET_NAMES, WALL, World, WorldObject, target_material
 from robot.worldgen._raster import stamp
 from robot.worldgen.generate import seeded_rng
 from robot.worldgen.reach import free_space, main_component
@@ -43,8 +45,14 @@ _MARGIN = 0.2
 
 
 def generate_cuemaze(
-    seed: int, *, cue_colour: int, cell_size: float = 0.05, corridor_length: float = 6.0,
-    corridor_width: float = 1.2, robot_radius: float = 0.18, wall_height: float = 1.0,
+    seed: int,
+    *,
+    cue_colour: int,
+    cell_size: float = 0.05,
+    corridor_length: float = 6.0,
+    corridor_width: float = 1.2,
+    robot_radius: float = 0.18,
+    wall_height: float = 1.0,
     terrain_patches: float = 2.0,
 ) -> World:
     """Generate a T-maze for the cue-memory task.
@@ -118,14 +126,16 @@ def generate_cuemaze(
     material = target_material(cue_colour)
     panel = a + w + _ALCOVE_DEPTH
     occ[rows(panel, panel + 0.1), cols(xs - _ALCOVE_WIDTH / 2, xs + _ALCOVE_WIDTH / 2)] = material
-    cue = WorldObject("target", xs + ox, panel - 0.05 - CUE_RADIUS + oy, CUE_RADIUS, material,
-                      cue_colour)
+    cue = WorldObject(
+        "target", xs + ox, panel - 0.05 - CUE_RADIUS + oy, CUE_RADIUS, material, cue_colour
+    )
     stamp(occ, cue, cell_size)
 
     lower = np.zeros(shape, dtype=np.bool_)
     lower[: rows(0.0, yj - 0.3).stop, :] = True
-    terrain = paint_terrain(rng, shape, cell_size, terrain_patches, region=lower,
-                            size_range=(0.8, 2.5))
+    terrain = paint_terrain(
+        rng, shape, cell_size, terrain_patches, region=lower, size_range=(0.8, 2.5)
+    )
     terrain[occ == WALL] = 0
 
     start = (xs + ox, 0.6 + oy, math.pi / 2)
@@ -136,8 +146,14 @@ def generate_cuemaze(
         if not reach[int(y / cell_size), int(x / cell_size)]:
             raise RuntimeError(f"generate_cuemaze: arm end ({x:.2f}, {y:.2f}) is not reachable")
     world = World(
-        occupancy=occ, terrain=terrain, cell_size=cell_size, wall_height=wall_height,
-        objects=[cue], start=start, seed=int(seed), kind="cuemaze",
+        occupancy=occ,
+        terrain=terrain,
+        cell_size=cell_size,
+        wall_height=wall_height,
+        objects=[cue],
+        start=start,
+        seed=int(seed),
+        kind="cuemaze",
     )
     world.meta = {
         "cue_colour": int(cue_colour),

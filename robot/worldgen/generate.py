@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from robot.grid import clearance_ok
 from robot.specs import WorldSpec
-from robot.world import WALL, World
-from robot.worldgen._raster import Layout
+from robot.world import WALL, World, WorldObject
+from robot.worldgen._raster import Grid, Layout, Mask
 from robot.worldgen.maze import maze_layout
 from robot.worldgen.objects import clear_of, place_clutter, place_targets, prune_clutter
 from robot.worldgen.reach import (
@@ -53,6 +54,24 @@ def _side_cells(rng: np.random.Generator, spec: WorldSpec) -> int:
     return min(max(n, lo), hi)
 
 
+def _start_pose(
+    occ: Grid,
+    reach: Mask,
+    targets: list[WorldObject],
+    rng: np.random.Generator,
+    robot_radius: float,
+    cs: float,
+) -> tuple[float, float, float]:
+    """A reachable pose 1 m clear of the targets, preferring 0.1 m extra clearance."""
+    away = clear_of(reach, targets, 1.0, cs)
+    cand = away if away.any() else reach
+    for _ in range(64):
+        pose = pick_pose(occ, cand, rng, robot_radius, cs, jitter=True)
+        if clearance_ok(occ, pose[0], pose[1], robot_radius + 0.1, cs):
+            return pose
+    return pose
+
+
 def _attempt(
     spec: WorldSpec, seed: int, rng: np.random.Generator, robot_radius: float, attempt: int
 ) -> World | None:
@@ -63,22 +82,25 @@ def _attempt(
     layout = GENERATORS[kind](rng, shape, cs, spec.door_width)
     terrain = paint_terrain(rng, shape, cs, spec.terrain_patches)
     clutter = place_clutter(layout, rng, cs, spec.clutter * _DENSITY[kind], _BOX_SHARE[kind])
-    occ, clutter = prune_clutter(layout.occupancy, clutter, robot_radius, cs)
-    placed = place_targets(occ, layout.spots, rng, spec.n_targets, robot_radius, cs)
+    occ, clutter, free = prune_clutter(layout.occupancy, clutter, robot_radius, cs)
+    placed = place_targets(occ, layout.spots, rng, spec.n_targets, robot_radius, cs, free)
     if placed is None:
         return None
     occ, targets = placed
     reach = main_component(free_space(occ, robot_radius, cs))
-    if not all(approach_ok(reach, t.x, t.y, t.size, cs) for t in targets):
+    if not all(approach_ok(reach, occ, t.x, t.y, t.size, cs) for t in targets):
         return None
-    roomy = reach & free_space(occ, robot_radius + 0.1, cs)
-    away = clear_of(roomy, targets, 1.0, cs)
-    start = pick_pose(occ, away if away.any() else (roomy if roomy.any() else reach), rng,
-                      robot_radius, cs, jitter=True)
+    start = _start_pose(occ, reach, targets, rng, robot_radius, cs)
     terrain[occ == WALL] = 0
     world = World(
-        occupancy=occ, terrain=terrain, cell_size=cs, wall_height=spec.wall_height,
-        objects=clutter + targets, start=start, seed=int(seed), kind=kind,
+        occupancy=occ,
+        terrain=terrain,
+        cell_size=cs,
+        wall_height=spec.wall_height,
+        objects=clutter + targets,
+        start=start,
+        seed=int(seed),
+        kind=kind,
     )
     world.meta = {
         "reachable": True,

@@ -29,7 +29,8 @@ def backtracker(rng: np.random.Generator, n_rows: int, n_cols: int) -> NDArray[n
     while stack:
         i, j = stack[-1]
         options = [
-            k for k, (di, dj) in enumerate(_STEPS)
+            k
+            for k, (di, dj) in enumerate(_STEPS)
             if 0 <= i + di < n_rows and 0 <= j + dj < n_cols and not seen[i + di, j + dj]
         ]
         if not options:
@@ -73,15 +74,15 @@ def maze_layout(
     row_free = np.zeros(h, dtype=np.bool_)
     col_free = np.zeros(w, dtype=np.bool_)
     for i in range(nr):
-        row_free[rb[i]:rb[i + 1] - t] = True
+        row_free[rb[i] : rb[i + 1] - t] = True
     for j in range(nc):
-        col_free[cb[j]:cb[j + 1] - t] = True
+        col_free[cb[j] : cb[j + 1] - t] = True
     occ[np.ix_(row_free, col_free)] = FREE
     open_ = backtracker(rng, nr, nc)
     for i, j in zip(*np.nonzero(open_[:, :, 0]), strict=True):  # passages upwards (+row)
-        occ[rb[i + 1] - t:rb[i + 1], cb[j]:cb[j + 1] - t] = FREE
+        occ[rb[i + 1] - t : rb[i + 1], cb[j] : cb[j + 1] - t] = FREE
     for i, j in zip(*np.nonzero(open_[:, :, 2]), strict=True):  # passages rightwards (+col)
-        occ[rb[i]:rb[i + 1] - t, cb[j + 1] - t:cb[j + 1]] = FREE
+        occ[rb[i] : rb[i + 1] - t, cb[j + 1] - t : cb[j + 1]] = FREE
     spots: list[tuple[float, float]] = []
     back = 0.35
     for i, j in zip(*np.nonzero(open_.sum(axis=2) == 1), strict=True):

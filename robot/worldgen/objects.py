@@ -12,8 +12,12 @@ from robot.worldgen._raster import Grid, Layout, Mask, bbox, fits, footprint, ra
 from robot.worldgen.reach import approach_ok, free_space, main_component
 
 __all__ = [
-    "place_clutter", "prune_clutter", "place_targets",
-    "BOX_HALF_RANGE", "PILLAR_RADIUS_RANGE", "TARGET_RADIUS_RANGE",
+    "place_clutter",
+    "prune_clutter",
+    "place_targets",
+    "BOX_HALF_RANGE",
+    "PILLAR_RADIUS_RANGE",
+    "TARGET_RADIUS_RANGE",
 ]
 
 BOX_HALF_RANGE = (0.15, 0.35)
@@ -24,7 +28,10 @@ MIN_POCKET = 0.1
 
 
 def place_clutter(
-    layout: Layout, rng: np.random.Generator, cell_size: float, density: float,
+    layout: Layout,
+    rng: np.random.Generator,
+    cell_size: float,
+    density: float,
     box_share: float,
 ) -> list[WorldObject]:
     """Boxes and pillars on free floor outside ``layout.keepout``.
@@ -58,7 +65,10 @@ def place_clutter(
 
 
 def prune_clutter(
-    layout: Grid, objects: list[WorldObject], robot_radius: float, cell_size: float,
+    layout: Grid,
+    objects: list[WorldObject],
+    robot_radius: float,
+    cell_size: float,
 ) -> tuple[Grid, list[WorldObject], Mask]:
     """Remove objects until they cut no part of the walls-only free space off the rest.
 
@@ -71,9 +81,10 @@ def prune_clutter(
         ``(occupancy, objects, free)``: the (H, W) uint8 grid with the kept objects, those
         objects, and its (H, W) bool free space (:func:`free_space` of the grid).
     """
-    base = main_component(free_space(layout, robot_radius, cell_size))
+    free = free_space(layout, robot_radius, cell_size)
     if not objects:
-        return layout.copy(), objects, base | free_space(layout, robot_radius, cell_size)
+        return layout.copy(), objects, free
+    base = main_component(free)
     min_cells = max(4, int(MIN_POCKET / cell_size**2))
     reach = robot_radius * 2 + 2 * cell_size
     shape = (int(layout.shape[0]), int(layout.shape[1]))
@@ -103,7 +114,11 @@ def prune_clutter(
 
 
 def _connected_after(
-    occ: Grid, obj: WorldObject, before: int, robot_radius: float, cell_size: float,
+    occ: Grid,
+    obj: WorldObject,
+    before: int,
+    robot_radius: float,
+    cell_size: float,
 ) -> bool:
     """Whether stamping ``obj`` shrinks the main free component by no more than its own
     inflated footprint (plus :data:`MIN_POCKET`) and leaves it approachable."""
@@ -113,12 +128,17 @@ def _connected_after(
     allowed = math.pi * (obj.size + robot_radius + cell_size) ** 2 + MIN_POCKET
     if int(reach.sum()) < before - allowed / cell_size**2:
         return False
-    return approach_ok(reach, obj.x, obj.y, obj.size, cell_size)
+    return approach_ok(reach, trial, obj.x, obj.y, obj.size, cell_size)
 
 
 def place_targets(
-    occ: Grid, spots: list[tuple[float, float]], rng: np.random.Generator, n_targets: int,
-    robot_radius: float, cell_size: float,
+    occ: Grid,
+    spots: list[tuple[float, float]],
+    rng: np.random.Generator,
+    n_targets: int,
+    robot_radius: float,
+    cell_size: float,
+    free: Mask | None = None,
 ) -> tuple[Grid, list[WorldObject]] | None:
     """Place ``n_targets`` targets of distinct colours in reachable space away from walls.
 
@@ -130,13 +150,16 @@ def place_targets(
     Args:
         occ: (H, W) uint8 occupancy with walls and clutter. spots: (x, y) m.
         rng: the world's generator. n_targets: 0..6. robot_radius: m. cell_size: m.
+        free: :func:`free_space` of ``occ`` for ``robot_radius`` if already known.
 
     Returns:
         ``(occupancy with targets, targets)`` or None when some target finds no place.
     """
     occ = occ.copy()
     colours = rng.permutation(len(TARGET_NAMES))[:n_targets]
-    reach = main_component(free_space(occ, robot_radius, cell_size))
+    if free is None:
+        free = free_space(occ, robot_radius, cell_size)
+    reach = main_component(free)
     gap = 2.0 * robot_radius + 0.1
     r_max = TARGET_RADIUS_RANGE[1]
     roomy = reach & free_space(occ, r_max + gap, cell_size)
@@ -171,16 +194,14 @@ def place_targets(
         order = [s for s in order if math.hypot(s[0] - chosen.x, s[1] - chosen.y) > 0.5]
         stamp(occ, chosen, cell_size)
         rows, cols, mask = footprint(
-            occ.shape, "target", chosen.x, chosen.y, radius + gap + r_max, cell_size
+            occ.shape, "target", chosen.x, chosen.y, max(radius + gap + r_max, 1.5), cell_size
         )
         roomy[rows, cols][mask] = False
         targets.append(chosen)
     return occ, targets
 
 
-def clear_of(
-    mask: Mask, objects: list[WorldObject], distance: float, cell_size: float
-) -> Mask:
+def clear_of(mask: Mask, objects: list[WorldObject], distance: float, cell_size: float) -> Mask:
     """A copy of ``mask`` without the cells within ``distance`` m of each object's edge."""
     out = mask.copy()
     for obj in objects:
@@ -189,4 +210,3 @@ def clear_of(
         )
         out[rows, cols][disc] = False
     return out
-

@@ -49,8 +49,10 @@ def rooms_layout(
     t = wall_cells(cell_size)
     min_room = cells(MIN_ROOM, cell_size)
     door = cells(door_width, cell_size)
-    margin = cells(0.25, cell_size)
+    margin = cells(0.3, cell_size)
     doors: list[tuple[int, int, int, int]] = []
+    # inner walls by direction: a new wall must not line up with one across its end walls
+    walls: dict[bool, list[tuple[int, int, int, int]]] = {True: [], False: []}
     stack = [(t, h - t, t, w - t)]
     while stack:
         r0, r1, c0, c1 = stack.pop()
@@ -71,14 +73,19 @@ def rooms_layout(
             if split_rows:
                 wall = (p, p + t, c0, c1)
                 ends = (p - margin, p + t + margin, c0 - 1, c1 + 1)
+                across = (p - margin, p + t + margin, c0 - t - 1, c1 + t + 1)
             else:
                 wall = (r0, r1, p, p + t)
                 ends = (r0 - 1, r1 + 1, p - margin, p + t + margin)
-            if not any(_overlaps(ends, d) for d in doors):
+                across = (r0 - t - 1, r1 + t + 1, p - margin, p + t + margin)
+            if not any(_overlaps(ends, d) for d in doors) and not any(
+                _overlaps(across, o) for o in walls[split_rows]
+            ):
                 break
         else:
             continue  # every position would cut a doorway: keep the room whole
-        lay.occupancy[wall[0]:wall[1], wall[2]:wall[3]] = WALL
+        lay.occupancy[wall[0] : wall[1], wall[2] : wall[3]] = WALL
+        walls[split_rows].append(wall)
         length = (c1 - c0) if split_rows else (r1 - r0)
         dw = min(door, length - 2)
         d = int(rng.integers(0, length - dw + 1))
@@ -107,7 +114,7 @@ def _partition(
             rooms.append((a, c1))
             break
         rooms.append((a, a + rw))
-        lay.occupancy[r0:r1, a + rw:a + rw + t] = WALL
+        lay.occupancy[r0:r1, a + rw : a + rw + t] = WALL
         a += rw + t
     return rooms
 
@@ -151,7 +158,7 @@ def corridors_layout(
         bands.append(("strip" if i % 2 == 0 else "corr", y, y + size))
         y += size
         if i < n_strips + n_corr - 1:
-            lay.occupancy[y:y + t, :] = WALL
+            lay.occupancy[y : y + t, :] = WALL
             y += t
     corridors = [(b0, b1) for kind, b0, b1 in bands if kind == "corr"]
     for b0, b1 in corridors:
@@ -166,10 +173,10 @@ def corridors_layout(
             # between two corridors: a connecting corridor with rooms on both sides
             lo, hi = t + min_room + t, ww - t - min_room - t - cw
             cc = int(rng.integers(lo, hi + 1)) if hi >= lo else (ww - cw) // 2
-            lay.occupancy[b0:b1, cc - t:cc] = WALL
-            lay.occupancy[b0:b1, cc + cw:cc + cw + t] = WALL
-            lay.occupancy[below[2]:above[1], cc:cc + cw] = 0
-            lay.keepout[below[2]:above[1], cc:cc + cw] = True
+            lay.occupancy[b0:b1, cc - t : cc] = WALL
+            lay.occupancy[b0:b1, cc + cw : cc + cw + t] = WALL
+            lay.occupancy[below[2] : above[1], cc : cc + cw] = 0
+            lay.keepout[below[2] : above[1], cc : cc + cw] = True
             rooms = _partition(rng, lay, b0, b1, t, cc - t, cell_size)
             rooms += _partition(rng, lay, b0, b1, cc + cw + t, ww - t, cell_size)
         else:
@@ -204,9 +211,9 @@ def open_layout(
     if length - 2 * t >= 2 * min_room + t and rng.random() < 0.5:
         p = int(rng.integers(t + min_room, length - t - min_room - t + 1))
         if split_cols:
-            lay.occupancy[:, p:p + t] = WALL
+            lay.occupancy[:, p : p + t] = WALL
         else:
-            lay.occupancy[p:p + t, :] = WALL
+            lay.occupancy[p : p + t, :] = WALL
         dw = min(cells(max(door_width, 1.0), cell_size), (across - 2 * t) // 3)
         n_doors = 1 + int(rng.random() < 0.6)
         span = (across - 2 * t) // n_doors

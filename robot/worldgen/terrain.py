@@ -14,8 +14,12 @@ TILE, CARPET, GRAVEL, GRASS = 0, 1, 2, 3
 
 
 def paint_terrain(
-    rng: np.random.Generator, shape: tuple[int, int], cell_size: float, mean_patches: float,
-    region: Mask | None = None, size_range: tuple[float, float] = (1.0, 4.0),
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    cell_size: float,
+    mean_patches: float,
+    region: Mask | None = None,
+    size_range: tuple[float, float] = (1.0, 4.0),
 ) -> Grid:
     """A terrain grid: tile, with ``Poisson(mean_patches)`` patches of classes 1..3.
 

@@ -1,0 +1,427 @@
+"""Task logic written once, batched, and shared by the single, vector and SB3 doors.
+
+A :class:`BatchedTask` owns a :class:`robot.sim.Simulator` of ``num_envs`` worlds and
+everything episodic about them: which map and goal each slot plays, the geodesic
+distance fields for reward shaping and SPL, the named reward terms, success,
+termination and truncation, and the Dict observation. Concrete tasks
+(:mod:`envs.pointnav`, :mod:`envs.objectnav`, :mod:`envs.cuemaze`) fill in the hooks.
+
+Observation keys shared by all tasks (which appear is set by ``sensors``):
+
+==========  ==================  =======  ==============================================
+key         shape               dtype    meaning, units
+==========  ==================  =======  ==============================================
+lidar       (beams,)            float32  ranges, m, in [0, lidar.max_range]
+camera      (3, H, W)           uint8    egocentric RGB, channel-first
+depth       (1, H, W)           float32  camera depth, m, in [0, camera.max_range]
+imu         (4,)                float32  ax, ay, az m/s^2 (body frame), yaw rate rad/s
+odometry    (3,)                float32  wheel odometry dx, dy m, dyaw rad, last step
+velocity    (2,)                float32  wheel linear m/s and angular rad/s velocity
+bumper      (1,)                float32  1.0 when the last step made contact
+==========  ==================  =======  ==============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from envs.maps import MAP_CACHE, MapEntry
+from envs.seeding import check_split, episode_seed, fresh_seed, map_seed
+from robot.geodesic_batch import BatchedFields
+from robot.grid import clearance_ok
+from robot.planning import PlanningGrid
+from robot.sim import Simulator
+from robot.specs import SimSpec, Spec, SpecError
+
+__all__ = ["TaskConfig", "BatchedTask", "COMMON_SENSORS", "PLANNING_RESOLUTION"]
+
+COMMON_SENSORS: tuple[str, ...] = ("lidar", "camera", "depth", "imu", "odometry", "velocity", "bumper")
+#: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
+PLANNING_RESOLUTION = 0.1
+_CONTACT_MODES = ("penalize", "terminate")
+
+
+def _check(path: str, value: Any, lo: float, hi: float, integer: bool = False) -> None:
+    ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok_type or not (lo <= value <= hi) or (
+        not integer and not math.isfinite(value)
+    ):
+        kind = "an integer" if integer else "a number"
+        raise SpecError(f"{path}: {value!r} is not allowed; expected {kind} in [{lo:g}, {hi:g}]")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig(Spec):
+    """Settings common to every task; pass any of them to ``gym.make(id, **kwargs)``.
+
+    Attributes:
+        split: which world-seed stream maps come from: train, val or test.
+        sensors: observation keys to include (see the module docstring and each task).
+        max_steps: steps before truncation (10 steps = 1 s).
+        success_radius: m (task-specific meaning, see each task).
+        contact: "penalize" (default) or "terminate" on contact.
+        progress_weight: reward per metre of geodesic progress.
+        success_bonus: reward on success. contact_penalty: per contact step.
+        time_penalty: per step.
+        n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
+        min_start_distance, max_start_distance: geodesic start-to-goal range, m.
+        sim: the simulator spec (robot, sensors, world generation).
+    """
+
+    _section = "task"
+    split: str = "train"
+    sensors: tuple[str, ...] = ("lidar", "velocity")
+    max_steps: int = 300
+    success_radius: float = 0.3
+    contact: str = "penalize"
+    progress_weight: float = 1.0
+    success_bonus: float = 10.0
+    contact_penalty: float = 0.1
+    time_penalty: float = 0.01
+    n_maps: int = 256
+    goals_per_map: int = 8
+    min_start_distance: float = 1.0
+    max_start_distance: float = 8.0
+    sim: SimSpec = dataclasses.field(default_factory=SimSpec)
+
+    #: keys this task allows in ``sensors`` beyond :data:`COMMON_SENSORS`
+    task_sensors: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self, path: str) -> None:
+        try:
+            check_split(self.split)
+        except ValueError as err:
+            raise SpecError(f"{path}.{err}") from None
+        allowed = COMMON_SENSORS + self.task_sensors
+        if not isinstance(self.sensors, tuple) or not self.sensors:
+            raise SpecError(f"{path}.sensors: expected a non-empty list of {', '.join(allowed)}")
+        for s in self.sensors:
+            if s not in allowed:
+                raise SpecError(f"{path}.sensors: {s!r} is not allowed; allowed: {', '.join(allowed)}")
+        if len(set(self.sensors)) != len(self.sensors):
+            raise SpecError(f"{path}.sensors: {list(self.sensors)} lists a sensor twice")
+        if self.contact not in _CONTACT_MODES:
+            raise SpecError(f"{path}.contact: {self.contact!r} is not allowed; allowed: penalize, terminate")
+        _check(f"{path}.max_steps", self.max_steps, 1, 1_000_000, integer=True)
+        _check(f"{path}.success_radius", self.success_radius, 0.01, 5.0)
+        for name in ("progress_weight", "success_bonus", "contact_penalty", "time_penalty"):
+            _check(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
+        _check(f"{path}.n_maps", self.n_maps, 1, 10_000_000, integer=True)
+        _check(f"{path}.goals_per_map", self.goals_per_map, 1, 64, integer=True)
+        _check(f"{path}.min_start_distance", self.min_start_distance, 0.0, 100.0)
+        _check(f"{path}.max_start_distance", self.max_start_distance, 0.1, 100.0)
+        if self.max_start_distance <= self.min_start_distance:
+            raise SpecError(
+                f"{path}.max_start_distance: {self.max_start_distance!r} must exceed "
+                f"min_start_distance {self.min_start_distance!r}"
+            )
+        if not isinstance(self.sim, SimSpec):
+            raise SpecError(f"{path}.sim: expected a SimSpec or a mapping")
+
+
+class BatchedTask:
+    """``num_envs`` episodes of one task, stepped together.
+
+    Subclasses set ``config_cls`` and ``task_id`` and implement :meth:`build_map`,
+    :meth:`sample_goal` and :meth:`task_observation`; they may override
+    :meth:`sample_variant`, :meth:`sample_start`, :meth:`task_spaces`, :meth:`goal_reached`
+    and :meth:`failed`.
+
+    Attributes (per-slot arrays, shape (num_envs, ...)):
+        goal: (n, 2) goal point, m. geo_start: geodesic start distance, m.
+        geo: current geodesic distance, m. path_length: driven so far, m.
+        ep_return, ep_steps, bad_total, success, entries (the MapEntry of each slot).
+    """
+
+    config_cls: ClassVar[type[TaskConfig]] = TaskConfig
+    task_id: ClassVar[str] = ""
+
+    def __init__(self, num_envs: int, config: TaskConfig | None = None) -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: expected an integer >= 1, got {num_envs!r}")
+        cfg = config if config is not None else self.config_cls()
+        if not isinstance(cfg, self.config_cls):
+            raise TypeError(f"config: expected {self.config_cls.__name__}, got {type(cfg).__name__}")
+        self.config = cfg
+        self.num_envs = n = num_envs
+        self.sim = Simulator(cfg.sim, n)
+        self.fields = BatchedFields(n, self._planning_res())
+        self.goal = np.zeros((n, 2))
+        self.goal_index = np.zeros(n, dtype=np.int64)
+        self.geo_start = np.zeros(n)
+        self.geo = np.zeros(n)
+        self.path_length = np.zeros(n)
+        self.ep_return = np.zeros(n)
+        self.ep_steps = np.zeros(n, dtype=np.int64)
+        self.bad_total = np.zeros(n, dtype=np.int64)
+        self.success = np.zeros(n, dtype=bool)
+        self.base_seed = np.zeros(n, dtype=np.int64)
+        self.episode = np.full(n, -1, dtype=np.int64)
+        self.seeded = np.zeros(n, dtype=bool)
+        self.entries: list[MapEntry | None] = [None] * n
+        self.trails: list[list[tuple[float, float]]] = [[] for _ in range(n)]
+        self.keep_trails = False
+        self.single_observation_space = self._observation_space()
+        self.single_action_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+        self.obs = {
+            k: np.zeros((n, *sp.shape), dtype=sp.dtype)
+            for k, sp in self.single_observation_space.spaces.items()
+        }
+        self._rgb_scratch: NDArray[np.uint8] | None = None
+        self._map_key = (type(self).__name__, cfg.sim, cfg.goals_per_map, cfg.split)
+
+    # ------------------------------------------------------------------ hooks
+    def build_map(self, seed: int, variant: int) -> MapEntry:
+        """Generate map ``seed`` (variant ``variant``) with its planning grid and goals."""
+        raise NotImplementedError
+
+    def sample_variant(self, rng: np.random.Generator) -> int:
+        """Which variant of a map an episode plays (e.g. the cue colour); default 0."""
+        return 0
+
+    def sample_goal(self, rng: np.random.Generator, entry: MapEntry, i: int) -> int:
+        """Index of the goal candidate of slot ``i``'s new episode."""
+        return int(rng.integers(len(entry.goals)))
+
+    def task_spaces(self) -> dict[str, spaces.Space[Any]]:
+        """Spaces of the task-specific observation keys (those in ``task_sensors``)."""
+        return {}
+
+    def task_observation(self, idx: NDArray[np.int64]) -> None:
+        """Fill the task-specific keys of ``self.obs`` for slots ``idx``."""
+
+    def goal_reached(self) -> NDArray[np.bool_]:
+        """(n,) bool: the robot is within the success radius of its goal."""
+        d = np.hypot(self.sim.pose[:, 0] - self.goal[:, 0], self.sim.pose[:, 1] - self.goal[:, 1])
+        return np.asarray(d <= self.config.success_radius)
+
+    def failed(self) -> NDArray[np.bool_]:
+        """(n,) bool: the episode ended in failure (besides time-out and contact)."""
+        return np.zeros(self.num_envs, dtype=bool)
+
+    # --------------------------------------------------------------- spaces
+    def _planning_res(self) -> float:
+        cell = self.config.sim.world.cell_size
+        return max(1, round(PLANNING_RESOLUTION / cell)) * cell
+
+    def _observation_space(self) -> spaces.Dict:
+        spec = self.config.sim
+        r, cam = spec.robot, spec.camera
+        common: dict[str, spaces.Space[Any]] = {
+            "lidar": spaces.Box(0.0, spec.lidar.max_range, (spec.lidar.beams,), np.float32),
+            "camera": spaces.Box(0, 255, (3, cam.height, cam.width), np.uint8),
+            "depth": spaces.Box(0.0, cam.max_range, (1, cam.height, cam.width), np.float32),
+            "imu": spaces.Box(-100.0, 100.0, (4,), np.float32),
+            "odometry": spaces.Box(-10.0, 10.0, (3,), np.float32),
+            "velocity": spaces.Box(
+                np.array([-r.max_linear, -r.max_angular], np.float32),
+                np.array([r.max_linear, r.max_angular], np.float32), dtype=np.float32,
+            ),
+            "bumper": spaces.Box(0.0, 1.0, (1,), np.float32),
+        }
+        common.update(self.task_spaces())
+        return spaces.Dict({k: common[k] for k in self.config.sensors})
+
+    # ------------------------------------------------------------- episodes
+    def seed(self, indices: NDArray[np.int64], seeds: list[int | None]) -> None:
+        """Start new episode streams: slot ``indices[k]`` gets base seed ``seeds[k]``."""
+        for i, s in zip(indices, seeds, strict=True):
+            self.base_seed[i] = fresh_seed() if s is None else int(s) & ((1 << 63) - 1)
+            self.episode[i] = -1
+            self.seeded[i] = True
+
+    def reset(self, indices: NDArray[np.int64]) -> None:
+        """Begin the next episode of each slot in ``indices`` and observe it."""
+        idx = np.asarray(indices, dtype=np.int64)
+        poses = np.zeros((len(idx), 3))
+        seeds = []
+        worlds = []
+        for k, i in enumerate(idx):
+            if not self.seeded[i]:
+                self.seed(np.array([i]), [None])
+            self.episode[i] += 1
+            ep_seed = episode_seed(int(self.base_seed[i]), int(self.episode[i]))
+            rng = np.random.default_rng(ep_seed)
+            variant = self.sample_variant(rng)
+            map_index = int(rng.integers(self.config.n_maps))
+            key = (*self._map_key, map_index, variant)
+            seed_w = map_seed(self.config.split, map_index)
+            entry = MAP_CACHE.get(key, lambda s=seed_w, v=variant: self.build_map(s, v))
+            self.entries[i] = entry
+            g = self.sample_goal(rng, entry, int(i))
+            self.goal_index[i] = g
+            self.goal[i] = entry.goals[g]
+            field = entry.field(g)
+            self.fields.set(int(i), entry.grid, field, (float(self.goal[i, 0]), float(self.goal[i, 1])))
+            poses[k] = self.sample_start(rng, entry, field, int(i))
+            seeds.append(ep_seed)
+            worlds.append(entry.world)
+            self.on_reset(int(i), rng, entry)
+        self.sim.reset(idx, seeds, worlds, poses)
+        self.geo[idx] = self.fields.distances(self.sim.pose[:, :2])[idx]
+        self.geo_start[idx] = self.geo[idx]
+        self.path_length[idx] = 0.0
+        self.ep_return[idx] = 0.0
+        self.ep_steps[idx] = 0
+        self.bad_total[idx] = 0
+        self.success[idx] = False
+        for i in idx:
+            self.trails[i] = [(float(self.sim.pose[i, 0]), float(self.sim.pose[i, 1]))]
+        self.observe(idx)
+
+    def on_reset(self, i: int, rng: np.random.Generator, entry: MapEntry) -> None:
+        """Task hook after slot ``i`` got its map and goal (e.g. pick a target colour)."""
+
+    def sample_start(
+        self, rng: np.random.Generator, entry: MapEntry, field: NDArray[np.float32], i: int
+    ) -> tuple[float, float, float]:
+        """A start pose whose geodesic distance to the goal lies in the configured range."""
+        cfg = self.config
+        grid = entry.grid
+        flat = field.ravel()
+        ok = np.flatnonzero(
+            np.isfinite(flat) & (flat >= cfg.min_start_distance) & (flat <= cfg.max_start_distance)
+        )
+        if ok.size == 0:  # small map: take the farthest reachable cells instead
+            finite = np.flatnonzero(np.isfinite(flat) & (flat > 0))
+            if finite.size == 0:
+                raise RuntimeError(f"map {entry.world.seed}: no reachable start cell")
+            ok = finite[flat[finite] >= np.quantile(flat[finite], 0.5)]
+        k = int(ok[int(rng.integers(ok.size))])
+        row, col = divmod(k, field.shape[1])
+        x, y = grid.to_xy(row, col)
+        jx, jy = rng.uniform(-0.5, 0.5, 2) * grid.res
+        yaw = float(rng.uniform(-math.pi, math.pi))
+        w = entry.world
+        if clearance_ok(w.occupancy, x + jx, y + jy, cfg.sim.robot.radius, w.cell_size):
+            x, y = x + jx, y + jy
+        return (float(x), float(y), yaw)
+
+    def make_grid(self, world: Any) -> PlanningGrid:
+        """The planning grid of a world for this task's robot."""
+        return PlanningGrid.from_world(world, self.config.sim.robot.radius, PLANNING_RESOLUTION)
+
+    # ---------------------------------------------------------- observation
+    def observe(self, idx: NDArray[np.int64] | None = None) -> None:
+        """Refresh ``self.obs`` for slots ``idx`` (all when None)."""
+        sim = self.sim
+        o = self.obs
+        rows: Any = slice(None) if idx is None else idx
+        if "lidar" in o:
+            sim.lidar(out=o["lidar"], indices=idx)
+        if "camera" in o:
+            if "depth" in o:
+                sim.camera(out=o["camera"], depth=o["depth"], indices=idx)
+            else:
+                sim.camera(out=o["camera"], indices=idx)
+        elif "depth" in o:
+            if self._rgb_scratch is None:
+                self._rgb_scratch = np.empty((self.num_envs, 3, *o["depth"].shape[2:]), np.uint8)
+            sim.camera(out=self._rgb_scratch, depth=o["depth"], indices=idx)
+        if "imu" in o:
+            o["imu"][rows] = np.clip(sim.imu[rows], -100.0, 100.0)
+        if "odometry" in o:
+            o["odometry"][rows] = np.clip(sim.odom[rows], -10.0, 10.0)
+        if "velocity" in o:
+            r = self.config.sim.robot
+            dt = r.control_dt
+            v = np.clip(sim.odom[rows, 0] / dt, -r.max_linear, r.max_linear)
+            w = np.clip(sim.odom[rows, 2] / dt, -r.max_angular, r.max_angular)
+            o["velocity"][rows, 0] = v
+            o["velocity"][rows, 1] = w
+        if "bumper" in o:
+            o["bumper"][rows, 0] = sim.bumper[rows]
+        self.task_observation(np.arange(self.num_envs) if idx is None else idx)
+
+    def observation_rows(self, idx: NDArray[np.int64] | slice) -> dict[str, NDArray[Any]]:
+        """Copies of the observation rows ``idx``."""
+        return {k: v[idx].copy() for k, v in self.obs.items()}
+
+    def goal_vector(self, idx: NDArray[np.int64]) -> NDArray[np.float32]:
+        """(K, 2) range m and bearing rad (in (-pi, pi], left positive) to each slot's goal."""
+        p = self.sim.pose[idx]
+        dx = self.goal[idx, 0] - p[:, 0]
+        dy = self.goal[idx, 1] - p[:, 1]
+        bearing = np.arctan2(dy, dx) - p[:, 2]
+        bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
+        return np.stack([np.hypot(dx, dy), bearing], axis=1).astype(np.float32)
+
+    # ----------------------------------------------------------------- step
+    def step(self, actions: Any) -> tuple[
+        NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, NDArray[Any]]
+    ]:
+        """Advance every slot one control period and refresh the observation.
+
+        Args:
+            actions: (n, 2) normalised commands; NaN/inf/out-of-range entries are clipped
+                and counted in ``info["bad_actions"]``.
+        Returns:
+            reward (n,), terminated (n,), truncated (n,), info: dict of (n,) arrays with
+            ``is_success``, ``collided``, ``contacts``, ``geodesic_start``,
+            ``geodesic_distance``, ``path_length``, ``bad_actions``, ``bad_actions_total``,
+            ``episode_step``, ``episode_return`` and the reward terms ``reward_progress``,
+            ``reward_success``, ``reward_contact``, ``reward_time``.
+        """
+        cfg = self.config
+        sim = self.sim
+        bad = sim.step(actions)
+        self.bad_total += bad
+        self.ep_steps += 1
+        self.path_length += np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
+        geo = self.fields.distances(sim.pose[:, :2])
+        geo = np.where(np.isfinite(geo), geo, self.geo)
+        progress = self.geo - geo
+        self.geo = geo
+        success = self.goal_reached()
+        failed = self.failed() & ~success
+        collided = sim.bumper.copy()
+        r_progress = cfg.progress_weight * progress
+        r_success = cfg.success_bonus * success
+        r_contact = -cfg.contact_penalty * collided
+        r_time = np.full(self.num_envs, -cfg.time_penalty)
+        reward = r_progress + r_success + r_contact + r_time
+        self.ep_return += reward
+        terminated = success | failed
+        if cfg.contact == "terminate":
+            terminated = terminated | collided
+        truncated = (self.ep_steps >= cfg.max_steps) & ~terminated
+        self.success = success
+        if self.keep_trails:
+            for i in range(self.num_envs):
+                self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
+        self.observe()
+        info: dict[str, NDArray[Any]] = {
+            "is_success": success,
+            "collided": collided,
+            "contacts": sim.contacts.copy(),
+            "geodesic_start": self.geo_start.copy(),
+            "geodesic_distance": geo.copy(),
+            "path_length": self.path_length.copy(),
+            "bad_actions": bad,
+            "bad_actions_total": self.bad_total.copy(),
+            "episode_step": self.ep_steps.copy(),
+            "episode_return": self.ep_return.copy(),
+            "reward_progress": r_progress,
+            "reward_success": r_success.astype(np.float64),
+            "reward_contact": r_contact.astype(np.float64),
+            "reward_time": r_time,
+        }
+        return reward, terminated, truncated, info
+
+    def reset_info(self, idx: NDArray[np.int64]) -> dict[str, NDArray[Any]]:
+        """The info of freshly reset slots ``idx``: map seed, goal and geodesic start."""
+        return {
+            "map_seed": np.array([self.entries[i].world.seed for i in idx], dtype=np.int64),  # type: ignore[union-attr]
+            "goal": self.goal[idx].copy(),
+            "geodesic_start": self.geo_start[idx].copy(),
+            "episode_seed": np.array(
+                [episode_seed(int(self.base_seed[i]), int(self.episode[i])) for i in idx],
+                dtype=np.int64,
+            ),
+        }

@@ -1,0 +1,39 @@
+"""The one ``Policy`` protocol that the controller and the viewer depend on.
+
+Duck-typed, so ``robot/`` never imports torch or ``policies/``: anything with
+``reset()`` and ``act(obs)`` is a policy; ``explain()`` is optional and returns
+overlays for the viewer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Policy", "ExplainablePolicy"]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A policy drives one robot.
+
+    ``reset()`` is called at the start of every episode (clears recurrent state);
+    ``act(obs)`` maps one observation (the env's Dict observation, unbatched) to one
+    action, a (2,) float array of normalised (linear, angular) commands in [-1, 1].
+    """
+
+    def reset(self) -> None: ...
+
+    def act(self, obs: Any) -> Any: ...
+
+
+@runtime_checkable
+class ExplainablePolicy(Policy, Protocol):
+    """A policy that can also say what it thinks, for the viewer's overlays.
+
+    ``explain()`` returns a dict about the last ``act`` call. Known keys:
+    ``"path"``: (N, 2) planned waypoints in metres; ``"value"``: float value
+    estimate; ``"action_mean"``/``"action_std"``: (2,) action distribution;
+    ``"probs"``: class probabilities; any other key is shown as text.
+    """
+
+    def explain(self) -> dict[str, Any]: ...

@@ -1,0 +1,306 @@
+"""Tests for the lidar and the camera against analytic answers in hand-built worlds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from robot import camera as camera_module
+from robot.sim import Simulator
+from robot.specs import CameraSpec, LidarSpec, RobotSpec, SimSpec, WorldSpec
+from robot.world import (
+    MATERIAL_RGB,
+    TARGET_COLOURS,
+    TARGET_NAMES,
+    TERRAIN_RGB,
+    WALL,
+    World,
+    target_material,
+)
+
+CELL = 0.05
+FAST = settings(max_examples=40, deadline=None)
+STILL = np.zeros((1, 2))
+
+
+def room(rows: int, cols: int, terrain: int = 0, cell: float = CELL) -> World:
+    """Free cells [1, rows-1) x [1, cols-1) inside one ring of wall cells."""
+    occ = np.zeros((rows, cols), dtype=np.uint8)
+    occ[0, :] = occ[-1, :] = occ[:, 0] = occ[:, -1] = WALL
+    ter = np.full((rows, cols), terrain, dtype=np.uint8)
+    return World(occ, ter, cell)
+
+
+def box_exit_distance(
+    x: float, y: float, angles: NDArray[np.float64], x0: float, x1: float, y0: float, y1: float
+) -> NDArray[np.float64]:
+    """Distance from (x, y) inside [x0, x1] x [y0, y1] to its boundary along each angle."""
+    dx, dy = np.cos(angles), np.sin(angles)
+    with np.errstate(divide="ignore"):
+        tx = np.where(dx > 0, (x1 - x) / dx, np.where(dx < 0, (x0 - x) / dx, np.inf))
+        ty = np.where(dy > 0, (y1 - y) / dy, np.where(dy < 0, (y0 - y) / dy, np.inf))
+    return np.minimum(tx, ty)
+
+
+def single(spec: SimSpec, world: World, pose: tuple[float, float, float], seed: int = 0):
+    sim = Simulator(spec, batch_size=1)
+    sim.reset([0], seeds=[seed], worlds=[world], poses=[pose])
+    return sim
+
+
+# ------------------------------------------------------------------------------ lidar
+@FAST
+@given(
+    rows=st.integers(12, 120),
+    cols=st.integers(12, 120),
+    fx=st.floats(0.0, 1.0),
+    fy=st.floats(0.0, 1.0),
+    yaw=st.floats(-math.pi, math.pi),
+    beams=st.integers(1, 200),
+    full=st.booleans(),
+    fov=st.floats(0.1, 2 * math.pi - 0.01),
+)
+def test_lidar_matches_analytic_room(
+    rows: int, cols: int, fx: float, fy: float, yaw: float, beams: int, full: bool, fov: float
+) -> None:
+    """Noise-free ranges in a rectangular room equal the ray/rectangle distance to 1e-4 m."""
+    x0, x1, y0, y1 = CELL, (cols - 1) * CELL, CELL, (rows - 1) * CELL
+    x = x0 + 1e-3 + fx * (x1 - x0 - 2e-3)
+    y = y0 + 1e-3 + fy * (y1 - y0 - 2e-3)
+    fov = 2 * math.pi if full else fov
+    spec = SimSpec(lidar=LidarSpec(beams=beams, fov=fov, max_range=20.0, noise_std=0.0))
+    sim = single(spec, room(rows, cols), (x, y, yaw))
+    ranges = sim.lidar()
+    assert ranges.shape == (1, beams) and ranges.dtype == np.float32
+    # Documented beam layout: evenly from -fov/2; a full circle does not repeat +pi.
+    if full:
+        rel = -math.pi + np.arange(beams) * (2 * math.pi / beams)
+    else:
+        rel = np.linspace(-fov / 2, fov / 2, beams) if beams > 1 else np.zeros(1)
+    want = box_exit_distance(x, y, yaw + rel, x0, x1, y0, y1)
+    np.testing.assert_allclose(ranges[0], want, atol=1e-4, rtol=0)
+
+
+def test_lidar_beam_order_and_heading() -> None:
+    """Full circle, 4 beams, facing +x in an off-centre room: back, right, ahead, left."""
+    rows, cols = 40, 100  # free x in [0.05, 4.95], y in [0.05, 1.95]
+    spec = SimSpec(lidar=LidarSpec(beams=4, max_range=20.0, noise_std=0.0))
+    sim = single(spec, room(rows, cols), (1.05, 0.55, 0.0))
+    np.testing.assert_allclose(sim.lidar()[0], [1.0, 0.5, 3.9, 1.4], atol=1e-5)
+
+
+def test_lidar_max_range_clipping() -> None:
+    spec = SimSpec(lidar=LidarSpec(beams=90, max_range=1.0, noise_std=0.0))
+    x, y, yaw = 1.3, 0.9, 0.4
+    sim = single(spec, room(40, 100), (x, y, yaw))
+    ranges = sim.lidar()[0]
+    rel = -math.pi + np.arange(90) * (2 * math.pi / 90)
+    want = box_exit_distance(x, y, yaw + rel, CELL, 99 * CELL, CELL, 39 * CELL)
+    np.testing.assert_allclose(ranges, np.minimum(want, 1.0), atol=1e-5)
+    assert (ranges == np.float32(1.0)).sum() == (want >= 1.0).sum() > 0
+    # Noise never pushes a reading past max_range or below 0.
+    noisy = single(spec.replace(lidar=spec.lidar.replace(noise_std=0.5)), room(40, 100), (x, y, 0))
+    for _ in range(20):
+        noisy.step(STILL)
+        r = noisy.lidar()
+        assert r.min() >= 0.0 and r.max() <= 1.0
+
+
+def test_lidar_full_dropout_reads_max_range() -> None:
+    spec = SimSpec(lidar=LidarSpec(beams=64, max_range=3.5, dropout=1.0))
+    sim = single(spec, room(30, 30), (0.7, 0.7, 0.0))
+    for _ in range(3):
+        assert (sim.lidar() == np.float32(3.5)).all()
+        sim.step(STILL)
+
+
+def test_lidar_noise_and_dropout_statistics() -> None:
+    """Residuals against the noise-free ranges: mean ~0, std ~noise_std; dropout rate ~p."""
+    rows, cols, pose = 80, 80, (2.0, 2.0, 0.3)
+    clean = single(SimSpec(lidar=LidarSpec(noise_std=0.0)), room(rows, cols), pose).lidar()[0]
+    assert clean.min() > 0.5  # so the noise is never clipped at 0
+    sim = single(SimSpec(lidar=LidarSpec(noise_std=0.05)), room(rows, cols), pose, seed=5)
+    drop = single(SimSpec(lidar=LidarSpec(noise_std=0.0, dropout=0.3)), room(rows, cols), pose)
+    res, dropped = [], []
+    for _ in range(150):  # robot stands still; every step draws fresh noise
+        sim.step(STILL)
+        drop.step(STILL)
+        res.append(sim.lidar()[0] - clean)
+        dropped.append(drop.lidar()[0] == np.float32(6.0))
+    r = np.array(res, dtype=np.float64)
+    assert abs(r.mean()) < 4 * 0.05 / math.sqrt(r.size)
+    assert r.std() == pytest.approx(0.05, rel=0.05)
+    # Noise is independent across beams and steps.
+    assert abs(np.corrcoef(r[:, 0], r[:, 1])[0, 1]) < 0.25
+    assert abs(np.corrcoef(r[:-1, 0], r[1:, 0])[0, 1]) < 0.25
+    assert np.mean(dropped) == pytest.approx(0.3, abs=0.03)
+
+
+# ----------------------------------------------------------------------------- camera
+def wall_scene(d: float, rows: int = 360, cell: float = 0.1, terrain: int = 0) -> World:
+    """Free floor with a wall (the last grid column) spanning the whole height; the robot
+    will stand ``d`` m in front of it, mid-height, facing +x."""
+    cols = int(round((d + 1.0) / cell)) + 1
+    occ = np.zeros((rows, cols), dtype=np.uint8)
+    occ[:, -1] = WALL
+    return World(occ, np.full((rows, cols), terrain, dtype=np.uint8), cell)
+
+
+def wall_rows(height: int, focal: float, wall_h: float, mount: float, d: float) -> set[int]:
+    top = height / 2 - focal * (wall_h - mount) / d
+    bot = height / 2 + focal * mount / d
+    return {r for r in range(height) if top <= r + 0.5 < bot}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    d=st.floats(0.4, 5.0),
+    width=st.integers(8, 96),
+    height=st.integers(8, 96),
+    fov=st.floats(0.3, 2.0),
+    mount=st.floats(0.05, 0.6),
+    wall_h=st.floats(0.7, 2.5),
+)
+def test_camera_wall_rows_and_depth(
+    d: float, width: int, height: int, fov: float, mount: float, wall_h: float
+) -> None:
+    """A perpendicular wall d m ahead fills exactly the predicted rows of every column."""
+    focal = (width / 2) / math.tan(fov / 2)
+    top = height / 2 - focal * (wall_h - mount) / d
+    bot = height / 2 + focal * mount / d
+    # Skip exact ties between a pixel centre and a band edge (rounding decides those).
+    assume(abs(top - 0.5 - round(top - 0.5)) > 1e-6 and abs(bot - 0.5 - round(bot - 0.5)) > 1e-6)
+    cell = 0.1
+    rows = 2 * int(math.ceil(d * math.tan(fov / 2) / cell)) + 40
+    spec = SimSpec(
+        camera=CameraSpec(width=width, height=height, fov=fov, mount_height=mount, max_range=50),
+        world=WorldSpec(cell_size=cell, wall_height=wall_h),
+    )
+    world = wall_scene(d, rows=rows, cell=cell)
+    wall_x = (world.shape[1] - 1) * cell
+    sim = single(spec, world, (wall_x - d, rows * cell / 2 + 0.37, 0.0))
+    rgb, depth = sim.camera_depth()
+    assert rgb.shape == (1, 3, height, width) and depth.shape == (1, 1, height, width)
+    assert np.array_equal(sim.camera(), rgb)  # the RGB does not depend on asking for depth
+    want = wall_rows(height, focal, wall_h, mount, d)
+    centre = width // 2
+    got = {r for r in range(height) if abs(depth[0, 0, r, centre] - d) < 1e-4}
+    assert got == want
+    # Spans the full view: every column shows the same band at the same depth.
+    band = np.abs(depth[0, 0] - d) < 1e-4
+    assert (band == band[:, centre : centre + 1]).all()
+    # Wall pixels are the wall's grey (possibly darker at a seam), above is the ceiling.
+    rows_sorted = sorted(want)
+    if rows_sorted:
+        px = rgb[0, :, rows_sorted[len(rows_sorted) // 2], centre].astype(float)
+        base = MATERIAL_RGB[WALL].astype(float)
+        ratio = px / base
+        assert np.ptp(ratio) < 0.03 and 0.0 < ratio.mean() <= 1.0
+        ceiling = [r for r in range(height) if r + 0.5 < top]
+        for r in ceiling:
+            assert rgb[0, :, r, centre].tolist() == [int(v) for v in camera_module._CEILING]
+            assert depth[0, 0, r, centre] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("colour", range(len(TARGET_NAMES)))
+def test_camera_sees_target_colour(colour: int) -> None:
+    """A target block 2 m ahead, left of centre: its colour fills the left-centre columns."""
+    cell, d = 0.05, 2.0
+    w = room(120, 120)
+    rx, ry = 1.0, 3.0
+    tx = rx + d  # front face of the target block
+    r0, c0 = int(round(ry / cell)) + 2, int(round(tx / cell))  # block spans y in [3.1, 3.4]
+    w.occupancy[r0 : r0 + 6, c0 : c0 + 6] = target_material(colour)
+    spec = SimSpec(camera=CameraSpec(width=64, height=64))
+    sim = single(spec, w, (rx, ry, 0.0))
+    rgb, depth = sim.camera_depth()
+    img = rgb[0].astype(float)
+    hit = np.abs(depth[0, 0] - d) < 1e-3
+    assert hit.any()
+    cols = np.flatnonzero(hit.any(axis=0))
+    assert cols.max() < 32  # objects to the left appear in the left half
+    # Columns whose ray crosses y in (3.1, 3.4) at x = 3.0: bearing atan((y - 3)/2).
+    focal = 32 / math.tan(math.pi / 4)
+    lo, hi = 32 - focal * 0.4 / 2, 32 - focal * 0.1 / 2
+    assert set(cols.tolist()) == {c for c in range(64) if lo < c + 0.5 < hi}
+    # Rows: target height 0.6 m of a 1 m wall, camera at 0.3 m.
+    c = int(cols.mean())
+    want = wall_rows(64, focal, 0.6, 0.3, d)
+    assert set(np.flatnonzero(hit[:, c]).tolist()) == want
+    # Colour: nearest (by chromaticity) of every material and terrain colour is the target's.
+    palette = np.concatenate([MATERIAL_RGB[1:], TERRAIN_RGB]).astype(float)
+    px = img[:, sorted(want)[len(want) // 2], c]
+    cos = palette @ px / (np.linalg.norm(palette, axis=1) * np.linalg.norm(px))
+    assert int(np.argmax(cos)) == target_material(colour) - 1
+    assert cos.max() > 0.995
+    ref = np.array(TARGET_COLOURS[colour], dtype=float)
+    assert int(np.argmax(px)) == int(np.argmax(ref))  # the dominant channel survives shading
+
+
+@pytest.mark.parametrize("terrain", range(4))
+def test_camera_floor_shows_terrain_colour(terrain: int) -> None:
+    """The floor in front of a distant wall has the terrain's colour family."""
+    world = wall_scene(8.0, rows=200, cell=0.05, terrain=terrain)
+    wall_x = (world.shape[1] - 1) * 0.05
+    spec = SimSpec(camera=CameraSpec(width=64, height=64))
+    sim = single(spec, world, (wall_x - 8.0, 5.0, 0.0))
+    rgb, depth = sim.camera_depth()
+    floor = rgb[0, :, 48:, :].reshape(3, -1).astype(float)  # bottom quarter: near floor
+    mean = floor.mean(axis=1)
+    palette = TERRAIN_RGB.astype(float)
+    cos = palette @ mean / (np.linalg.norm(palette, axis=1) * np.linalg.norm(mean))
+    assert int(np.argmax(cos)) == terrain, (mean, cos)
+    if terrain == 3:  # grass is green-dominant
+        assert mean[1] > mean[0] and mean[1] > mean[2]
+    # Floor depth grows towards the horizon and stays in front of the wall.
+    col = depth[0, 0, 33:, 32]
+    assert (np.diff(col) <= 0).all() and col.max() <= 8.0
+
+
+def test_camera_terrains_have_distinct_textures() -> None:
+    """Gravel is the most speckled floor; carpet is nearly uniform."""
+    spread = []
+    for terrain in range(4):
+        world = wall_scene(8.0, rows=200, cell=0.05, terrain=terrain)
+        sim = single(SimSpec(), world, ((world.shape[1] - 1) * 0.05 - 8.0, 5.0, 0.0))
+        floor = sim.camera()[0, :, 48:, :].astype(float).sum(axis=0)
+        spread.append(floor.std() / floor.mean())
+    assert int(np.argmax(spread)) == 2
+    assert spread[1] < spread[2] and spread[1] < spread[3]
+
+
+def test_camera_noise_statistics() -> None:
+    world = wall_scene(3.0, rows=120, cell=0.1)
+    spec = SimSpec(camera=CameraSpec(noise_std=5.0), world=WorldSpec(cell_size=0.1))
+    pose = ((world.shape[1] - 1) * 0.1 - 3.0, 6.0, 0.0)
+    clean = single(spec.replace(camera=CameraSpec()), world, pose).camera()[0].astype(float)
+    sim = single(spec, world, pose)
+    res = []
+    for _ in range(5):
+        sim.step(STILL)
+        res.append(sim.camera()[0].astype(float) - clean)
+    r = np.array(res)
+    inside = (clean > 20) & (clean < 235)  # away from the uint8 clip
+    vals = r[:, inside]
+    assert abs(vals.mean()) < 0.75  # uint8 truncation biases by up to half a level
+    assert vals.std() == pytest.approx(5.0, rel=0.1)
+    assert not np.array_equal(res[0], res[1])  # fresh noise each step
+
+
+def test_camera_turning_moves_the_scene() -> None:
+    """Rotating the robot left shifts a target to the right in the image."""
+    w = room(120, 120)
+    w.occupancy[58:62, 80:84] = target_material(0)  # x in [4.0, 4.2], y in [2.9, 3.1]
+    spec = SimSpec(robot=RobotSpec(radius=0.18))
+    cols = []
+    for yaw in (0.0, 0.2):
+        img = single(spec, w, (1.0, 3.0, yaw)).camera()[0].astype(int)
+        red = (img[0] > 2 * img[1]) & (img[0] > 2 * img[2])
+        cols.append(np.flatnonzero(red.any(axis=0)).mean())
+    assert abs(cols[0] - 31.5) < 1.5
+    assert cols[1] > cols[0] + 5
