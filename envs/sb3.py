@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvWrapper
 
 from envs.tasks import make_task
 
-__all__ = ["SB3VecEnv", "make_sb3_env"]
+__all__ = ["SB3VecEnv", "make_sb3_env", "DiscreteActionVecEnv"]
 
 
 class SB3VecEnv(VecEnv):
@@ -106,3 +106,32 @@ def make_sb3_env(env_id: str, n_envs: int = 1, seed: int | None = None, **config
     if seed is not None:
         env.seed(seed)
     return env
+
+
+class DiscreteActionVecEnv(VecEnvWrapper):
+    """Maps Discrete(k) actions to rows of a (k, 2) command table (for DQN).
+
+    Args:
+        venv: a VecEnv with the Box(-1, 1, (2,)) action space.
+        table: (k, 2) normalised commands; default :data:`envs.actions.DEFAULT_DISCRETE_ACTIONS`.
+    """
+
+    def __init__(self, venv: VecEnv, table: NDArray[np.float32] | None = None) -> None:
+        from gymnasium import spaces
+
+        from envs.actions import DEFAULT_DISCRETE_ACTIONS
+
+        self.table = np.asarray(DEFAULT_DISCRETE_ACTIONS if table is None else table, np.float32)
+        if self.table.ndim != 2 or self.table.shape[1] != 2:
+            raise ValueError(f"table: expected shape (k, 2), got {self.table.shape}")
+        super().__init__(venv, action_space=spaces.Discrete(len(self.table)))
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_async(self, actions: NDArray[Any]) -> None:
+        idx = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        self.venv.step_async(self.table[idx])
+
+    def step_wait(self) -> Any:
+        return self.venv.step_wait()

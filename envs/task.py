@@ -174,7 +174,9 @@ class BatchedTask:
             for k, sp in self.single_observation_space.spaces.items()
         }
         self._rgb_scratch: NDArray[np.uint8] | None = None
-        self._map_key = (type(self).__name__, cfg.sim, cfg.goals_per_map, cfg.split)
+        # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
+        # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
+        self._map_key = (type(self).__name__, cfg)
 
     # ------------------------------------------------------------------ hooks
     def build_map(self, seed: int, variant: int) -> MapEntry:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Policy", "ExplainablePolicy"]
+__all__ = ["Policy", "ExplainablePolicy", "BatchPolicy"]
 
 
 @runtime_checkable
@@ -37,3 +37,17 @@ class ExplainablePolicy(Policy, Protocol):
     """
 
     def explain(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class BatchPolicy(Protocol):
+    """A policy that drives a whole batch at once (what the evaluator prefers).
+
+    ``reset_batch(n)`` prepares for ``n`` slots; ``act_batch(obs, episode_starts)`` maps a
+    batched Dict observation ``{key: (n, ...)}`` and an (n,) bool mask of slots whose
+    episode just began (clear their recurrent state) to (n, 2) actions in [-1, 1].
+    """
+
+    def reset_batch(self, num_envs: int) -> None: ...
+
+    def act_batch(self, obs: Any, episode_starts: Any) -> Any: ...

@@ -50,7 +50,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "text": (225, 228, 235),
 }
 
-_SPECKLE = (0.0, 0.08, 0.40, 0.28)  # texture strength per terrain (tile, carpet, gravel, grass)
+_SPECKLE = (0.0, 0.08, 0.30, 0.25)  # texture strength per terrain (tile, carpet, gravel, grass)
 
 
 # --------------------------------------------------------------------------- drawing kernels
@@ -324,11 +324,11 @@ class TopDownRenderer:
         rx = _overlap_matrix(self.width, cols, self.ppm, cell, flip=False)
         tile = (kind == 2).astype(np.float32)
         flr = (kind != 0).astype(np.float32)
-        stack = np.concatenate([cell_rgb, tile[..., None], flr[..., None]], axis=2)  # (R, C, 5)
-        tmp = (ry @ stack.reshape(rows + 2, -1)).reshape(self.height, cols + 2, 5)
-        img = np.matmul(tmp.transpose(0, 2, 1), rx.T).transpose(0, 2, 1)  # (H, W, 5)
-        # tile grout every 0.5 m and a faint 1 m grid, by the share of each pixel they cover
+        stack = np.concatenate([cell_rgb.transpose(2, 0, 1), tile[None], flr[None]])  # (5, R, C)
+        tmp = np.matmul(ry[None], stack)  # (5, H, C)
         h, w = self.height, self.width
+        img = (tmp.reshape(5 * h, cols + 2) @ rx.T).reshape(5, h, w).transpose(1, 2, 0)
+        # tile grout every 0.5 m and a faint 1 m grid, by the share of each pixel they cover
         x_edges = np.arange(w + 1) / self.ppm
         y_edges = (h - np.arange(h + 1)) / self.ppm
         gw, mw = max(0.02, 0.8 / self.ppm), max(0.015, 1.0 / self.ppm)
@@ -441,8 +441,8 @@ class TopDownRenderer:
                 )
             ends = np.stack([pz[0] + rng * np.cos(ang), pz[1] + rng * np.sin(ang)], axis=1)
             e = self.world_to_px(ends)
-            o = self.world_to_px(pz[None, :2])
-            seg = np.concatenate([np.broadcast_to(o, e.shape), e], axis=1)
+            origin = self.world_to_px(pz[None, :2])
+            seg = np.concatenate([np.broadcast_to(origin, e.shape), e], axis=1)
             _segments(img, self._cov, seg, _as_colour(COLOURS["ray"]), 1.0, 0.45)
             hit = e if lidar_max_range is None else e[rng < lidar_max_range * 0.999]
             _discs(img, np.ascontiguousarray(hit), max(1.3, 0.025 * ppm), 0.0,

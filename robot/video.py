@@ -156,44 +156,62 @@ class VideoWriter:
             f = p
         self._writer.send(f)
 
-    def _gif_frames(self, spool_path: str) -> Iterator[Any]:
-        from PIL import Image
-
+    def _read_spool(self, fh: Any, index: int | None = None) -> NDArray[np.uint8] | None:
         assert self.size is not None
         h, w = self.size
         n = h * w * 3
-        with open(spool_path, "rb") as fh:
-            while True:
-                buf = fh.read(n)
-                if len(buf) < n:
-                    return
-                arr = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
-                yield Image.fromarray(arr).quantize(
-                    colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-                )
+        if index is not None:
+            fh.seek(index * n)
+        buf = fh.read(n)
+        if len(buf) < n:
+            return None
+        return np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
+
+    def _gif_palette(self, fh: Any) -> Any:
+        """One palette of 255 colours for the whole video (leaving an index free for
+        Pillow's 'unchanged pixel' transparency), from up to 8 frames spread over it."""
+        from PIL import Image
+
+        picks = np.unique(np.linspace(0, self.frames - 1, min(8, self.frames)).astype(int))
+        sample = np.concatenate([self._read_spool(fh, int(i)) for i in picks], axis=0)  # type: ignore[misc]
+        return Image.fromarray(sample).quantize(
+            colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+
+    def _gif_frames(self, fh: Any, palette: Any) -> Iterator[Any]:
+        from PIL import Image
+
+        fh.seek(0)
+        while (arr := self._read_spool(fh)) is not None:
+            yield Image.fromarray(arr).quantize(palette=palette, dither=Image.Dither.NONE)
 
     def _finish_gif(self) -> None:
         if self._spool is None:
             raise ValueError(f"path: {str(self.path)!r} got no frames; a GIF needs at least one")
         spool_path = self._spool.name
         self._spool.close()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
-            frames = self._gif_frames(spool_path)
-            first = next(frames)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            first.save(
-                tmp,
-                format="GIF",
-                save_all=True,
-                append_images=frames,
-                duration=1000.0 / self.fps,
-                loop=0,
-                optimize=False,
-                disposal=1,
-            )
+            with open(spool_path, "rb") as fh:
+                frames = self._gif_frames(fh, self._gif_palette(fh))
+                first = next(frames)
+                # one shared palette: Pillow stores each frame as the changed rectangle, with
+                # unchanged pixels transparent (optimize=True), which compresses well
+                first.save(
+                    tmp,
+                    format="GIF",
+                    save_all=True,
+                    append_images=frames,
+                    duration=1000.0 / self.fps,
+                    loop=0,
+                    optimize=True,
+                    disposal=1,
+                )
             os.replace(tmp, self.path)
         finally:
             os.unlink(spool_path)
+            if tmp.exists():
+                tmp.unlink()
 
     def abort(self) -> None:
         """Stop without finishing the file (a GIF is not written; an MP4 is cut short)."""

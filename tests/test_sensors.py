@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,7 +38,13 @@ def room(rows: int, cols: int, terrain: int = 0, cell: float = CELL) -> World:
 
 
 def box_exit_distance(
-    x: float, y: float, angles: NDArray[np.float64], x0: float, x1: float, y0: float, y1: float
+    x: float,
+    y: float,
+    angles: NDArray[np.floating[Any]],
+    x0: float,
+    x1: float,
+    y0: float,
+    y1: float,
 ) -> NDArray[np.float64]:
     """Distance from (x, y) inside [x0, x1] x [y0, y1] to its boundary along each angle."""
     dx, dy = np.cos(angles), np.sin(angles)

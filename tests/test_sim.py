@@ -28,7 +28,7 @@ from robot.specs import (
     TerrainSpec,
     WorldSpec,
 )
-from robot.world import BOX, FREE, PILLAR, WALL, World, target_material
+from robot.world import BOX, PILLAR, WALL, World, target_material
 
 CELL = 0.05
 FAST = settings(max_examples=30, deadline=None)
@@ -78,7 +78,9 @@ def cluttered(seed: int, rows: int = 90, cols: int = 110) -> World:
     return w
 
 
-def free_pose(w: World, rng: np.random.Generator, radius: float = 0.18) -> tuple[float, ...]:
+def free_pose(
+    w: World, rng: np.random.Generator, radius: float = 0.18
+) -> tuple[float, float, float]:
     """A uniformly drawn pose whose disc touches nothing."""
     rows, cols = w.shape
     for _ in range(10_000):
@@ -107,9 +109,7 @@ def snapshot(sim: Simulator) -> dict[str, NDArray[np.generic]]:
     }
 
 
-def rollout(
-    sim: Simulator, actions: NDArray[np.float64]
-) -> list[dict[str, NDArray[np.generic]]]:
+def rollout(sim: Simulator, actions: NDArray[np.float64]) -> list[dict[str, NDArray[np.generic]]]:
     """Step through ``actions`` (T, B, 2), snapshotting after every step."""
     out = []
     for a in actions:
@@ -322,9 +322,7 @@ def test_bumper_on_contact_and_motors_stall() -> None:
 def test_bad_actions_are_sanitised() -> None:
     sim = Simulator(SimSpec(), batch_size=4)
     sim.reset(range(4), seeds=range(4), worlds=[room(60, 60)] * 4)
-    bad = sim.step(
-        np.array([[np.nan, 0.5], [np.inf, -np.inf], [1e300, -1e300], [0.3, -0.9]])
-    )
+    bad = sim.step(np.array([[np.nan, 0.5], [np.inf, -np.inf], [1e300, -1e300], [0.3, -0.9]]))
     assert bad.tolist() == [1, 2, 2, 0]
     for arr in (sim.pose, sim.vel, sim.imu, sim.odom, sim.true_vel, sim.true_disp):
         assert np.isfinite(arr).all()

@@ -1,0 +1,494 @@
+"""Baseline policies: a uniform random policy and a privileged scripted expert.
+
+Both implement the :class:`robot.policy.Policy` protocol (``reset()``, ``act(obs)``) and
+the :class:`robot.policy.BatchPolicy` protocol (``reset_batch(n)``,
+``act_batch(obs, episode_starts) -> (n, 2)``).
+
+* :class:`RandomPolicy`: uniform actions in [-1, 1]^2, reproducible by seed.
+* :class:`ScriptedExpert`: reads the task's privileged state (pose, goal, map), plans a
+  geodesic path with :func:`robot.planning.astar` and follows it by pure pursuit with
+  lidar-based slow-down and steering; works on PointNav, ObjectNav and CueMaze (it
+  knows the correct arm). It is the teacher for behaviour cloning and the upper
+  reference in evaluation reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from envs.task import BatchedTask
+from robot.lidar import beam_angles
+from robot.planning import PlanningGrid, astar
+
+__all__ = ["RandomPolicy", "ScriptedExpert", "bound_task"]
+
+_MODES = ("follow", "avoid", "replan")
+_FOLLOW, _AVOID, _REPLAN = 0, 1, 2
+
+
+class RandomPolicy:
+    """Uniform random actions in [-1, 1]^2 (float32).
+
+    Args:
+        seed: seed of the action stream; the same seed gives the same actions. ``None``
+            draws fresh entropy. The stream is not restarted by ``reset()``, so successive
+            episodes get different actions; call :meth:`seed` to restart it.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._num_envs: int | None = None
+
+    def seed(self, seed: int | None = None) -> None:
+        """Restart the action stream from ``seed``."""
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    # Policy
+    def reset(self) -> None:
+        """Start an episode (the random policy has no state)."""
+
+    def act(self, obs: Any = None) -> NDArray[np.float32]:
+        """(2,) float32 uniform action in [-1, 1]; ``obs`` is ignored."""
+        return self._rng.uniform(-1.0, 1.0, 2).astype(np.float32)
+
+    def explain(self) -> dict[str, Any]:
+        return {"mode": "random"}
+
+    # BatchPolicy
+    def reset_batch(self, num_envs: int) -> None:
+        """Prepare for ``num_envs`` slots."""
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: expected an integer >= 1, got {num_envs!r}")
+        self._num_envs = num_envs
+
+    def act_batch(self, obs: Any = None, episode_starts: Any = None) -> NDArray[np.float32]:
+        """(n, 2) float32 uniform actions; n from :meth:`reset_batch`, else from the batch."""
+        n = self._num_envs
+        if n is None:
+            n = _batch_size(obs, episode_starts)
+        return self._rng.uniform(-1.0, 1.0, (n, 2)).astype(np.float32)
+
+
+def _batch_size(obs: Any, episode_starts: Any) -> int:
+    if episode_starts is not None:
+        return int(np.asarray(episode_starts).shape[0])
+    if isinstance(obs, dict) and obs:
+        return int(np.asarray(next(iter(obs.values()))).shape[0])
+    if obs is not None:
+        return int(np.asarray(obs).shape[0])
+    raise ValueError("act_batch: cannot infer the batch size; call reset_batch(n) first")
+
+
+def bound_task(source: Any) -> BatchedTask:
+    """The :class:`envs.task.BatchedTask` behind an env or adapter.
+
+    Accepts a gymnasium ``Env`` (``env.unwrapped.task``), a
+    :class:`envs.vector.SmartbotVectorEnv` or :class:`envs.sb3.SB3VecEnv` (``.task``,
+    also through wrappers), or a ``BatchedTask`` itself.
+    """
+    if isinstance(source, BatchedTask):
+        return source
+    seen = 0
+    obj = source
+    while obj is not None and seen < 32:
+        task = getattr(obj, "task", None)
+        if isinstance(task, BatchedTask):
+            return task
+        unwrapped = getattr(obj, "unwrapped", None)
+        if unwrapped is not None and unwrapped is not obj:
+            task = getattr(unwrapped, "task", None)
+            if isinstance(task, BatchedTask):
+                return task
+        # gymnasium vector wrappers expose .env, SB3 VecEnv wrappers .venv
+        obj = getattr(obj, "env", None) or getattr(obj, "venv", None)
+        seen += 1
+    raise TypeError(
+        f"ScriptedExpert: cannot find a smartbot BatchedTask in {type(source).__name__}; "
+        "pass a smartbot env (gym.make / gym.make_vec / make_sb3_env) or a BatchedTask"
+    )
+
+
+class ScriptedExpert:
+    """A privileged path-following expert for every smartbot task.
+
+    Per slot it plans, when an episode starts (or the slot's episode, world or goal
+    changed), an A* path from the robot to ``task.goal[i]`` on a planning grid with an
+    extra clearance ``margin`` (falling back to the task's own grid when the margin closes
+    a passage), then follows it by pure pursuit: it steers toward the point
+    ``lookahead`` m further along the path (angular command proportional to the heading
+    error, turning in place beyond ``turn_in_place``), slows down with large heading error
+    and near the goal, and uses the lidar's front beams to slow down and steer away when
+    an obstacle in the robot's swept corridor is closer than ``safety_distance``. It
+    replans when it deviates more than ``max_deviation`` from the path or makes no
+    progress for ``stuck_steps`` steps (backing off for a few steps first when it is in
+    contact). It stops (zero action) once ``task.goal_reached()``.
+
+    Args:
+        source: a gymnasium Env, SmartbotVectorEnv, SB3VecEnv or BatchedTask (see
+            :func:`bound_task`).
+        lookahead: pure-pursuit lookahead distance along the path, m.
+        max_speed: the largest normalised linear command, in (0, 1].
+        turn_gain: normalised angular command per radian of heading error.
+        turn_in_place: heading error beyond which the robot turns on the spot, rad.
+        slow_radius: remaining path length below which the speed ramps down, m.
+        safety_distance: free distance ahead (beyond the robot's edge) below which the
+            lidar avoidance acts, m.
+        margin: extra clearance of the expert's planning grid beyond the robot radius, m.
+        stuck_steps: steps without ``progress_eps`` m of progress before a replan.
+        max_deviation: distance from the path that triggers a replan, m.
+        slot: the slot that :meth:`act` drives and :meth:`explain` describes by default.
+
+    Attributes:
+        task: the bound BatchedTask. replans: (n,) replans per slot since the episode began.
+        plan_count: total A* calls.
+    """
+
+    progress_eps = 0.05
+    backoff_steps = 4
+    #: the smallest speed factor the lidar avoidance applies (the simulator slides on contact)
+    creep = 0.25
+    #: normalised angular nudge away from an obstacle at contact distance
+    avoid_gain = 0.4
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        lookahead: float = 0.6,
+        max_speed: float = 1.0,
+        turn_gain: float = 1.5,
+        turn_in_place: float = 1.0,
+        slow_radius: float = 0.4,
+        safety_distance: float = 0.3,
+        margin: float = 0.06,
+        stuck_steps: int = 25,
+        max_deviation: float = 0.5,
+        slot: int = 0,
+    ) -> None:
+        for name, value, lo, hi in (
+            ("lookahead", lookahead, 0.05, 10.0),
+            ("max_speed", max_speed, 1e-6, 1.0),
+            ("turn_gain", turn_gain, 0.0, 100.0),
+            ("turn_in_place", turn_in_place, 0.05, math.pi),
+            ("slow_radius", slow_radius, 0.0, 10.0),
+            ("safety_distance", safety_distance, 0.0, 10.0),
+            ("margin", margin, 0.0, 1.0),
+            ("max_deviation", max_deviation, 0.05, 10.0),
+        ):
+            if not (isinstance(value, int | float) and lo <= value <= hi):
+                raise ValueError(f"{name}: {value!r} is not allowed; expected a number in [{lo}, {hi}]")
+        if not isinstance(stuck_steps, int) or stuck_steps < 1:
+            raise ValueError(f"stuck_steps: expected an integer >= 1, got {stuck_steps!r}")
+        self.task = bound_task(source)
+        n = self.task.num_envs
+        if not isinstance(slot, int) or not 0 <= slot < n:
+            raise ValueError(f"slot: {slot!r} is not allowed; expected an integer in [0, {n - 1}]")
+        self.lookahead = float(lookahead)
+        self.max_speed = float(max_speed)
+        self.turn_gain = float(turn_gain)
+        self.turn_in_place = float(turn_in_place)
+        self.slow_radius = float(slow_radius)
+        self.safety_distance = float(safety_distance)
+        self.margin = float(margin)
+        self.stuck_steps = stuck_steps
+        self.max_deviation = float(max_deviation)
+        self.slot = slot
+        cfg = self.task.config.sim
+        self._radius = float(cfg.robot.radius)
+        angles = beam_angles(cfg.lidar)
+        self._beam_cos = np.cos(angles)
+        self._beam_sin = np.sin(angles)
+        self._lidar_buf: NDArray[np.float32] | None = None
+        self._grids: OrderedDict[int, tuple[Any, PlanningGrid]] = OrderedDict()
+        self.plan_count = 0
+        self._alloc(n)
+
+    # ------------------------------------------------------------------ state
+    def _alloc(self, n: int) -> None:
+        self._n = n
+        self._kmax = 2
+        self._pts = np.zeros((n, 2, 2))  # (n, K, 2) padded path vertices, m
+        self._cum = np.zeros((n, 2))  # (n, K) arc length at each vertex, m
+        self._total = np.zeros(n)  # path length, m
+        self._npts = np.zeros(n, dtype=np.int64)
+        self._s = np.zeros(n)  # progress along the path, m
+        self._valid = np.zeros(n, dtype=bool)
+        self._key: list[tuple[int, int, int, float, float] | None] = [None] * n
+        self._best = np.full(n, np.inf)  # best remaining distance so far, m
+        self._since = np.zeros(n, dtype=np.int64)  # steps since the best improved
+        self._backoff = np.zeros(n, dtype=np.int64)
+        self._turn_dir = np.ones(n)
+        self.replans = np.zeros(n, dtype=np.int64)
+        self._mode = np.zeros(n, dtype=np.int64)
+        self._look = np.zeros((n, 2))
+        self._action = np.zeros((n, 2), dtype=np.float32)
+
+    def _check_size(self) -> None:
+        if self.task.num_envs != self._n:
+            self._alloc(self.task.num_envs)
+
+    def _forget(self, idx: NDArray[np.int64]) -> None:
+        for i in idx:
+            self._key[int(i)] = None
+        self._valid[idx] = False
+        self.replans[idx] = 0
+        self._backoff[idx] = 0
+
+    # --------------------------------------------------------------- protocols
+    def reset(self) -> None:
+        """Start a new episode of slot ``slot`` (its path is replanned on the next act)."""
+        self._check_size()
+        self._forget(np.array([self.slot], dtype=np.int64))
+
+    def act(self, obs: Any = None) -> NDArray[np.float32]:
+        """(2,) float32 action for slot ``slot`` of the bound task; ``obs`` is not needed
+        (the expert reads the task's state)."""
+        self._check_size()
+        idx = np.array([self.slot], dtype=np.int64)
+        self._step(idx)
+        return self._action[self.slot].copy()
+
+    def reset_batch(self, num_envs: int) -> None:
+        """Prepare for the bound task's ``num_envs`` slots and forget every path."""
+        if num_envs != self.task.num_envs:
+            raise ValueError(
+                f"num_envs: {num_envs!r} does not match the bound task's {self.task.num_envs} slots"
+            )
+        self._alloc(num_envs)
+
+    def act_batch(self, obs: Any = None, episode_starts: Any = None) -> NDArray[np.float32]:
+        """(n, 2) float32 actions for every slot of the bound task.
+
+        Args:
+            obs: the batched observation (not needed: the expert reads the task's state).
+            episode_starts: optional (n,) bool, slots whose episode just began (they replan;
+                new episodes are also detected from the task's episode counter, map and goal).
+        """
+        self._check_size()
+        if episode_starts is not None:
+            starts = np.asarray(episode_starts, dtype=bool).reshape(-1)
+            if starts.shape[0] != self._n:
+                raise ValueError(
+                    f"episode_starts: expected shape ({self._n},), got {np.shape(episode_starts)}"
+                )
+            if starts.any():
+                self._forget(np.flatnonzero(starts))
+        self._step(np.arange(self._n, dtype=np.int64))
+        return self._action.copy()
+
+    def explain(self, index: int | None = None) -> dict[str, Any]:
+        """What the expert did at its last act for slot ``index`` (default ``slot``).
+
+        Returns:
+            ``path``: (N, 2) planned waypoints, m; ``lookahead``: (2,) pursuit point, m;
+            ``mode``: "follow", "avoid" or "replan"; ``replans``: replans this episode.
+        """
+        i = self.slot if index is None else int(index)
+        k = int(self._npts[i]) if self._valid[i] else 0
+        return {
+            "path": self._pts[i, :k].copy(),
+            "lookahead": self._look[i].copy(),
+            "mode": _MODES[int(self._mode[i])],
+            "replans": int(self.replans[i]),
+        }
+
+    # ---------------------------------------------------------------- planning
+    def _grid(self, i: int) -> tuple[PlanningGrid, PlanningGrid]:
+        """(margin grid, task grid) of slot ``i``'s map; margin grids are cached per world."""
+        entry = self.task.entries[i]
+        if entry is None:
+            raise RuntimeError(f"slot {i} has no episode yet; reset the env first")
+        base = entry.grid
+        if self.margin <= 0.0:
+            return base, base
+        world = entry.world
+        hit = self._grids.get(id(world))
+        if hit is not None and hit[0] is world:
+            self._grids.move_to_end(id(world))
+            return hit[1], base
+        g = PlanningGrid.from_world(world, base.robot_radius, base.res, margin=self.margin)
+        self._grids[id(world)] = (world, g)
+        while len(self._grids) > 512:
+            self._grids.popitem(last=False)
+        return g, base
+
+    def _plan(self, i: int) -> None:
+        task = self.task
+        x, y = float(task.sim.pose[i, 0]), float(task.sim.pose[i, 1])
+        gx, gy = float(task.goal[i, 0]), float(task.goal[i, 1])
+        safe, base = self._grid(i)
+        self.plan_count += 1
+        path = astar(safe, (x, y), (gx, gy))
+        if safe is not base:
+            ref = astar(base, (x, y), (gx, gy))
+            self.plan_count += 1
+            # the margin closed a passage or made a long detour: use the task's grid
+            if path is None or (ref is not None and path.length > 1.3 * ref.length + 0.5):
+                path = ref
+        if path is None:  # unreachable (should not happen): head straight for the goal
+            pts = np.array([[x, y], [gx, gy]])
+        else:
+            pts = path.points
+        k = pts.shape[0]
+        if k > self._kmax:
+            grow = k - self._kmax
+            self._pts = np.concatenate(
+                [self._pts, np.repeat(self._pts[:, -1:], grow, axis=1)], axis=1
+            )
+            self._cum = np.concatenate(
+                [self._cum, np.repeat(self._cum[:, -1:], grow, axis=1)], axis=1
+            )
+            self._kmax = k
+        seg = np.hypot(*np.diff(pts, axis=0).T)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        self._pts[i, :k] = pts
+        self._pts[i, k:] = pts[-1]
+        self._cum[i, :k] = cum
+        self._cum[i, k:] = cum[-1]
+        self._total[i] = cum[-1]
+        self._npts[i] = k
+        self._s[i] = 0.0
+        self._valid[i] = True
+        self._best[i] = np.inf
+        self._since[i] = 0
+
+    def _episode_key(self, i: int) -> tuple[int, int, int, float, float]:
+        t = self.task
+        w = t.sim.worlds[i]
+        return (
+            int(t.base_seed[i]), int(t.episode[i]), id(w), float(t.goal[i, 0]), float(t.goal[i, 1])
+        )
+
+    # ----------------------------------------------------------------- control
+    def _lidar(self) -> NDArray[np.float32]:
+        obs = self.task.obs
+        if "lidar" in obs:
+            return obs["lidar"]
+        if self._lidar_buf is None or self._lidar_buf.shape[0] != self._n:
+            self._lidar_buf = np.empty((self._n, self._beam_cos.shape[0]), dtype=np.float32)
+        return self.task.sim.lidar(out=self._lidar_buf)
+
+    def _step(self, idx: NDArray[np.int64]) -> None:
+        task = self.task
+        replanned = np.zeros(self._n, dtype=bool)
+        for i in idx.tolist():
+            key = self._episode_key(i)
+            if self._backoff[i] > 0 and self._key[i] == key:
+                continue  # backing off: replan once it is done
+            if not self._valid[i] or self._key[i] != key:
+                if self._key[i] != key:
+                    self.replans[i] = 0
+                    self._backoff[i] = 0
+                self._key[i] = key
+                self._plan(i)
+                replanned[i] = True
+
+        pose = task.sim.pose[idx]
+        xy = pose[:, :2]
+        yaw = pose[:, 2]
+        pts = self._pts[idx]  # (m, K, 2)
+        cum = self._cum[idx]  # (m, K)
+        s_old = self._s[idx]
+
+        # project onto the path near the current progress (monotone arc length)
+        a = pts[:, :-1]
+        ab = pts[:, 1:] - a
+        l2 = np.maximum(np.einsum("mkd,mkd->mk", ab, ab), 1e-12)
+        t = np.clip(np.einsum("mkd,mkd->mk", xy[:, None, :] - a, ab) / l2, 0.0, 1.0)
+        proj = a + t[..., None] * ab
+        d = np.hypot(*(proj - xy[:, None, :]).transpose(2, 0, 1))
+        arc = cum[:, :-1] + t * np.sqrt(l2)
+        window = (arc >= s_old[:, None] - 0.3) & (arc <= s_old[:, None] + 1.5)
+        d_win = np.where(window, d, np.inf)
+        j = np.argmin(d_win, axis=1)
+        rows = np.arange(len(idx))
+        dev = d_win[rows, j]
+        s_new = np.maximum(s_old, np.where(np.isfinite(dev), arc[rows, j], s_old))
+        total = self._total[idx]
+        remaining = np.maximum(total - s_new, 0.0)
+
+        # progress / stuck bookkeeping
+        improved = remaining < self._best[idx] - self.progress_eps
+        self._best[idx] = np.where(improved, remaining, self._best[idx])
+        self._since[idx] = np.where(improved, 0, self._since[idx] + 1)
+        self._s[idx] = s_new
+
+        # lookahead point along the path
+        target = np.minimum(s_new + self.lookahead, total)
+        seg = np.clip((cum <= target[:, None]).sum(axis=1) - 1, 0, cum.shape[1] - 2)
+        c0 = cum[rows, seg]
+        c1 = cum[rows, seg + 1]
+        frac = np.where(c1 > c0, (target - c0) / np.maximum(c1 - c0, 1e-12), 1.0)
+        look = pts[rows, seg] + np.clip(frac, 0.0, 1.0)[:, None] * (
+            pts[rows, seg + 1] - pts[rows, seg]
+        )
+        self._look[idx] = look
+
+        # pure pursuit
+        dx = look[:, 0] - xy[:, 0]
+        dy = look[:, 1] - xy[:, 1]
+        err = np.arctan2(dy, dx) - yaw
+        err = (err + np.pi) % (2 * np.pi) - np.pi
+        ang = np.clip(self.turn_gain * err, -1.0, 1.0)
+        aerr = np.abs(err)
+        full = 0.25
+        lin = self.max_speed * np.clip(
+            (self.turn_in_place - aerr) / max(self.turn_in_place - full, 1e-6), 0.0, 1.0
+        )
+        if self.slow_radius > 0:
+            lin = lin * np.clip(remaining / self.slow_radius, 0.3, 1.0)
+
+        # lidar: free distance in the robot's swept corridor ahead, and side clearances
+        ranges = self._lidar()[idx].astype(np.float64)
+        bx = ranges * self._beam_cos  # (m, B) body-frame hit points
+        by = ranges * self._beam_sin
+        half = self._radius + 0.02
+        in_corridor = (bx > 0.05) & (np.abs(by) < half)
+        ahead = np.where(in_corridor, bx - np.sqrt(np.maximum(half**2 - by**2, 0.0)), np.inf)
+        free = ahead.min(axis=1, initial=np.inf)
+        near_side = in_corridor & (ahead <= free[:, None] + 0.05)
+        lat = np.where(near_side, by, 0.0).sum(axis=1)  # > 0: the blocking points are left
+        avoid = free < self.safety_distance
+        if self.safety_distance > 0:
+            closeness = 1.0 - np.clip(free / self.safety_distance, 0.0, 1.0)
+            lin = np.where(avoid, lin * np.maximum(1.0 - closeness, self.creep), lin)
+            side = np.where(lat > 0, -1.0, 1.0)  # steer away from the blocking side
+            ang = np.clip(ang + np.where(avoid, self.avoid_gain * closeness * side, 0.0), -1.0, 1.0)
+
+        # stuck: back off (when blocked ahead) then replan
+        stuck = self._since[idx] >= self.stuck_steps
+        deviated = np.isfinite(dev) & (dev > self.max_deviation)
+        lost = ~np.isfinite(dev)
+        need = (stuck | deviated | lost) & ~replanned[idx]
+        if need.any():
+            for k in np.flatnonzero(need).tolist():
+                i = int(idx[k])
+                if stuck[k] and free[k] < 0.1 and self._backoff[i] == 0:
+                    self._backoff[i] = self.backoff_steps
+                    self._turn_dir[i] = -1.0 if lat[k] > 0 else 1.0
+                self.replans[i] += 1
+                self._valid[i] = False  # replan on the next act
+                self._since[i] = 0
+        backing = self._backoff[idx] > 0
+        if backing.any():
+            lin = np.where(backing, -0.5, lin)
+            ang = np.where(backing, 0.8 * self._turn_dir[idx], ang)
+            self._backoff[idx] = np.maximum(self._backoff[idx] - 1, 0)
+
+        done = task.goal_reached()[idx]
+        lin = np.where(done, 0.0, lin)
+        ang = np.where(done, 0.0, ang)
+
+        mode = np.full(len(idx), _FOLLOW)
+        mode[avoid | backing] = _AVOID
+        mode[replanned[idx] | need] = _REPLAN
+        self._mode[idx] = mode
+        self._action[idx, 0] = lin
+        self._action[idx, 1] = ang

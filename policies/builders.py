@@ -1,0 +1,108 @@
+"""From our JSON/YAML policy config to SB3 ``policy_kwargs`` and policy networks.
+
+A policy config (the ``policy:`` section of a training config) is plain JSON::
+
+    extractor: smartbot            # smartbot (ours) or combined (SB3's CombinedExtractor)
+    extractor_kwargs: {mlp_hidden: [128], cnn_features: 256}
+    net_arch: [128, 128]           # or {pi: [...], vf: [...]} / {pi: [...], qf: [...]}
+    activation: tanh               # relu, tanh, elu, gelu
+    log_std_init: 0.0              # continuous on-policy algorithms only
+    lstm_hidden_size: 128          # recurrent_ppo only (also n_lstm_layers,
+                                   # shared_lstm, enable_critic_lstm)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from gymnasium import spaces
+
+from policies.extractors import EXTRACTORS
+from policies.networks import activation
+
+__all__ = ["ALGOS", "POLICY_KEYS", "build_policy_kwargs", "build_policy_network", "policy_class"]
+
+ALGOS: tuple[str, ...] = ("ppo", "a2c", "sac", "td3", "dqn", "recurrent_ppo")
+_COMMON_KEYS = {"extractor", "extractor_kwargs", "net_arch", "activation"}
+_ONPOLICY_KEYS = {"log_std_init", "ortho_init"}
+_RECURRENT_KEYS = {"lstm_hidden_size", "n_lstm_layers", "shared_lstm", "enable_critic_lstm"}
+#: allowed ``policy:`` keys per algorithm
+POLICY_KEYS: dict[str, set[str]] = {
+    "ppo": _COMMON_KEYS | _ONPOLICY_KEYS,
+    "a2c": _COMMON_KEYS | _ONPOLICY_KEYS,
+    "recurrent_ppo": _COMMON_KEYS | _ONPOLICY_KEYS | _RECURRENT_KEYS,
+    "sac": _COMMON_KEYS | {"log_std_init"},
+    "td3": set(_COMMON_KEYS),
+    "dqn": set(_COMMON_KEYS),
+}
+
+
+def _check_algo(algo: str) -> None:
+    if algo not in ALGOS:
+        raise ValueError(f"algo: {algo!r} is not allowed; allowed: {', '.join(ALGOS)}")
+
+
+def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """SB3 ``policy_kwargs`` for ``algo`` from a policy config (validated)."""
+    _check_algo(algo)
+    unknown = sorted(set(cfg) - POLICY_KEYS[algo])
+    if unknown:
+        raise ValueError(
+            f"policy.{unknown[0]}: unknown key for {algo}; allowed: {', '.join(sorted(POLICY_KEYS[algo]))}"
+        )
+    kwargs: dict[str, Any] = {}
+    name = cfg.get("extractor", "smartbot")
+    if name == "smartbot":
+        kwargs["features_extractor_class"] = EXTRACTORS["smartbot"]
+        kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
+    elif name == "combined":
+        kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
+    else:
+        raise ValueError(f"policy.extractor: {name!r} is not allowed; allowed: smartbot, combined")
+    if "net_arch" in cfg:
+        arch = cfg["net_arch"]
+        kwargs["net_arch"] = dict(arch) if isinstance(arch, dict) else list(arch)
+    if "activation" in cfg:
+        try:
+            kwargs["activation_fn"] = activation(cfg["activation"])
+        except ValueError as err:
+            raise ValueError(f"policy.{err}") from None
+    for key in ("log_std_init", "ortho_init", *sorted(_RECURRENT_KEYS)):
+        if key in cfg:
+            kwargs[key] = cfg[key]
+    return kwargs
+
+
+def policy_class(algo: str) -> type[Any]:
+    """The SB3 policy class for Dict observations of ``algo``."""
+    _check_algo(algo)
+    if algo in ("ppo", "a2c"):
+        from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+
+        return MultiInputActorCriticPolicy
+    if algo == "recurrent_ppo":
+        from sb3_contrib.common.recurrent.policies import RecurrentMultiInputActorCriticPolicy
+
+        return RecurrentMultiInputActorCriticPolicy
+    if algo == "sac":
+        from stable_baselines3.sac.policies import MultiInputPolicy as SACPolicy
+
+        return SACPolicy
+    if algo == "td3":
+        from stable_baselines3.td3.policies import MultiInputPolicy as TD3Policy
+
+        return TD3Policy
+    from stable_baselines3.dqn.policies import MultiInputPolicy as DQNPolicy
+
+    return DQNPolicy
+
+
+def build_policy_network(
+    algo: str, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
+    cfg: dict[str, Any], device: str = "cpu",
+) -> torch.nn.Module:
+    """An untrained SB3 policy network of ``algo`` for these spaces (weights to be loaded)."""
+    cls = policy_class(algo)
+    policy = cls(observation_space, action_space, lambda _: 0.0, **build_policy_kwargs(algo, cfg))
+    return policy.to(device)

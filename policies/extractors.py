@@ -1,0 +1,100 @@
+"""stable-baselines3 feature extractors built from our perception networks.
+
+:class:`SmartbotExtractor` takes the Dict observation of any smartbot task:
+
+* image keys ((C, H, W) Boxes: ``camera`` uint8 scaled by 1/255, ``depth`` scaled by
+  its bound) each go through a :class:`policies.networks.SmallCNN`;
+* every other key is a vector: each is scaled to about [-1, 1] by its Box bounds,
+  they are concatenated (sorted by key) and go through a :class:`policies.networks.MLP`.
+
+The output is the concatenation: (B, sum of the parts' features). Choose it in a
+training config with ``policy: {extractor: smartbot, extractor_kwargs: {...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+from policies.networks import MLP, SmallCNN
+
+__all__ = ["SmartbotExtractor", "EXTRACTORS", "is_image_space"]
+
+
+def is_image_space(space: spaces.Space[Any]) -> bool:
+    """A (C, H, W) Box with H, W >= 8: handled by a CNN."""
+    return isinstance(space, spaces.Box) and len(space.shape) == 3 and min(space.shape[1:]) >= 8
+
+
+class _Scale(nn.Module):
+    """Affine map of a vector from its Box bounds [low, high] to [-1, 1] (shift/scale buffers)."""
+
+    def __init__(self, low: np.ndarray[Any, Any], high: np.ndarray[Any, Any]) -> None:
+        super().__init__()
+        lo = np.where(np.isfinite(low), low, -1.0).astype(np.float32)
+        hi = np.where(np.isfinite(high), high, 1.0).astype(np.float32)
+        span = np.maximum(hi - lo, 1e-6)
+        self.register_buffer("centre", torch.as_tensor((hi + lo) / 2))
+        self.register_buffer("halfspan", torch.as_tensor(span / 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.centre) / self.halfspan
+
+
+class SmartbotExtractor(BaseFeaturesExtractor):
+    """Dict observation -> features: CNN per image key, one MLP over all vector keys.
+
+    Args:
+        observation_space: the task's Dict space.
+        cnn_channels: conv channels of each CNN. cnn_features: outputs per image key.
+        mlp_hidden: hidden sizes of the vector MLP (its output is the last size).
+        batch_norm, dropout: regularisation in the CNN.
+    """
+
+    def __init__(
+        self, observation_space: spaces.Dict, cnn_channels: Sequence[int] = (32, 64, 64),
+        cnn_features: int = 256, mlp_hidden: Sequence[int] = (128,), batch_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        image_keys = sorted(k for k, s in observation_space.spaces.items() if is_image_space(s))
+        vector_keys = sorted(k for k in observation_space.spaces if k not in image_keys)
+        for k in vector_keys:
+            if not isinstance(observation_space[k], spaces.Box):
+                raise ValueError(f"observation_space[{k!r}]: expected a Box, got {observation_space[k]}")
+        n_vec = int(sum(np.prod(observation_space[k].shape) for k in vector_keys))
+        total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(vector_keys)
+        super().__init__(observation_space, features_dim=int(total))
+        self.image_keys = image_keys
+        self.vector_keys = vector_keys
+        self.cnns = nn.ModuleDict()
+        self.image_scale: dict[str, float] = {}
+        for k in image_keys:
+            box = observation_space[k]
+            assert isinstance(box, spaces.Box)
+            c, h, w = box.shape
+            self.cnns[k] = SmallCNN(c, h, w, cnn_channels, cnn_features, batch_norm, dropout)
+            high = float(np.max(box.high))
+            self.image_scale[k] = 1.0 / high if np.isfinite(high) and high > 0 else 1.0
+        if vector_keys:
+            low = np.concatenate([np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
+            high = np.concatenate([np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
+            self.scale = _Scale(low, high)
+            self.mlp = MLP(n_vec, mlp_hidden, "relu")
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        """{key: (B, ...)} -> (B, features_dim)."""
+        parts = [self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys]
+        if self.vector_keys:
+            v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
+            parts.append(self.mlp(self.scale(v)))
+        return torch.cat(parts, dim=1)
+
+
+#: Extractor names usable in training configs.
+EXTRACTORS: dict[str, type[BaseFeaturesExtractor]] = {"smartbot": SmartbotExtractor}

@@ -1,0 +1,84 @@
+"""Perception networks: a small CNN for camera frames and an MLP for sensor vectors.
+
+Both are plain ``torch.nn.Module`` s used by the SB3 feature extractors
+(:mod:`policies.extractors`) and by supervised training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["SmallCNN", "MLP", "ACTIVATIONS", "activation"]
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
+
+
+def activation(name: str) -> type[nn.Module]:
+    """The activation class called ``name`` (relu, tanh, elu, gelu)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation: {name!r} is not allowed; allowed: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+class SmallCNN(nn.Module):
+    """Conv encoder for (B, C, H, W) images (already scaled to about [0, 1]).
+
+    Three stride-2 3x3 convolutions (channels ``channels``), ReLU, optional batch norm,
+    then a linear layer to ``features`` outputs: (B, C, H, W) -> (B, features).
+    For 64x64 inputs the last feature map is 8x8.
+    """
+
+    def __init__(
+        self, in_channels: int, height: int, width: int, channels: Sequence[int] = (32, 64, 64),
+        features: int = 256, batch_norm: bool = False, dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = in_channels
+        for out in channels:
+            layers.append(nn.Conv2d(c, out, kernel_size=3, stride=2, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(out))
+            layers.append(nn.ReLU())
+            c = out
+        layers.append(nn.Flatten())
+        self.conv = nn.Sequential(*layers)
+        with torch.no_grad():
+            n_flat = int(self.conv(torch.zeros(1, in_channels, height, width)).shape[1])
+        head: list[nn.Module] = [nn.Linear(n_flat, features), nn.ReLU()]
+        if dropout > 0:
+            head.insert(0, nn.Dropout(dropout))
+        self.head = nn.Sequential(*head)
+        self.features = features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) float -> (B, features)."""
+        return self.head(self.conv(x))
+
+
+class MLP(nn.Module):
+    """Fully connected layers: (B, in_features) -> (B, hidden[-1]) (identity when empty)."""
+
+    def __init__(
+        self, in_features: int, hidden: Sequence[int] = (128,), act: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        n = in_features
+        act_cls = activation(act)
+        for h in hidden:
+            layers.append(nn.Linear(n, h))
+            layers.append(act_cls())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            n = h
+        self.net = nn.Sequential(*layers)
+        self.features = n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_features) -> (B, features)."""
+        return self.net(x)
