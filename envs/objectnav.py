@@ -93,6 +93,9 @@ class ObjectNavTask(BatchedTask):
         gap = d - self.config.sim.robot.radius - self.target_size
         return np.asarray(gap <= self.config.success_radius)
 
+    def success_reach(self) -> NDArray[np.float64]:
+        return self.config.sim.robot.radius + self.target_size + self.config.success_radius
+
     def task_spaces(self) -> dict[str, spaces.Space[Any]]:
         return {"target": spaces.Box(0.0, 1.0, (len(TARGET_NAMES),), np.float32)}
 

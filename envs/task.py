@@ -203,6 +203,10 @@ class BatchedTask:
         d = np.hypot(self.sim.pose[:, 0] - self.goal[:, 0], self.sim.pose[:, 1] - self.goal[:, 1])
         return np.asarray(d <= self.config.success_radius)
 
+    def success_reach(self) -> NDArray[np.float64]:
+        """(n,) distance from the goal point at which success triggers, m (for SPL's l_i)."""
+        return np.full(self.num_envs, self.config.success_radius)
+
     def failed(self) -> NDArray[np.bool_]:
         """(n,) bool: the episode ended in failure (besides time-out and contact)."""
         return np.zeros(self.num_envs, dtype=bool)
@@ -365,8 +369,9 @@ class BatchedTask:
                 and counted in ``info["bad_actions"]``.
         Returns:
             reward (n,), terminated (n,), truncated (n,), info: dict of (n,) arrays with
-            ``is_success``, ``collided``, ``contacts``, ``geodesic_start``,
-            ``geodesic_distance``, ``path_length``, ``bad_actions``, ``bad_actions_total``,
+            ``is_success``, ``collided``, ``contacts``, ``geodesic_start`` (start-to-goal-point
+            geodesic, m), ``shortest_path`` (SPL's l_i: geodesic start distance to the success
+            region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``, ``bad_actions_total``,
             ``episode_step``, ``episode_return`` and the reward terms ``reward_progress``,
             ``reward_success``, ``reward_contact``, ``reward_time``.
         """
@@ -403,6 +408,7 @@ class BatchedTask:
             "collided": collided,
             "contacts": sim.contacts.copy(),
             "geodesic_start": self.geo_start.copy(),
+            "shortest_path": np.maximum(self.geo_start - self.success_reach(), 0.0),
             "geodesic_distance": geo.copy(),
             "path_length": self.path_length.copy(),
             "bad_actions": bad,

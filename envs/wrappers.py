@@ -67,7 +67,7 @@ def _dict_space(env: gym.Env[Any, Any], wrapper: str) -> spaces.Dict:
 
 # --------------------------------------------------------------------------- actions
 class DiscreteActions(
-    gym.ActionWrapper[Obs, np.int64, NDArray[np.float32]], gym.utils.RecordConstructorArgs
+    gym.ActionWrapper[Obs, Any, NDArray[np.float32]], gym.utils.RecordConstructorArgs
 ):
     """``Discrete(k)`` actions mapped to a fixed table of normalised (linear, angular) commands.
 

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from envs.task import BatchedTask
-from robot.lidar import beam_angles
+from robot.lidar import beam_angles, lidar_batch
 from robot.planning import PlanningGrid, astar
 
 __all__ = ["RandomPolicy", "ScriptedExpert", "bound_task"]
@@ -107,7 +107,8 @@ def bound_task(source: Any) -> BatchedTask:
             if isinstance(task, BatchedTask):
                 return task
         # gymnasium vector wrappers expose .env, SB3 VecEnv wrappers .venv
-        obj = getattr(obj, "env", None) or getattr(obj, "venv", None)
+        inner = getattr(obj, "env", None)
+        obj = inner if inner is not None else getattr(obj, "venv", None)
         seen += 1
     raise TypeError(
         f"ScriptedExpert: cannot find a smartbot BatchedTask in {type(source).__name__}; "
@@ -156,6 +157,8 @@ class ScriptedExpert:
     creep = 0.25
     #: normalised angular nudge away from an obstacle at contact distance
     avoid_gain = 0.4
+    #: how far the pursuit chord may cut a path corner before the lookahead is pulled in, m
+    corner_tolerance = 0.08
 
     def __init__(
         self,
@@ -183,7 +186,9 @@ class ScriptedExpert:
             ("max_deviation", max_deviation, 0.05, 10.0),
         ):
             if not (isinstance(value, int | float) and lo <= value <= hi):
-                raise ValueError(f"{name}: {value!r} is not allowed; expected a number in [{lo}, {hi}]")
+                raise ValueError(
+                    f"{name}: {value!r} is not allowed; expected a number in [{lo}, {hi}]"
+                )
         if not isinstance(stuck_steps, int) or stuck_steps < 1:
             raise ValueError(f"stuck_steps: expected an integer >= 1, got {stuck_steps!r}")
         self.task = bound_task(source)
@@ -205,6 +210,9 @@ class ScriptedExpert:
         angles = beam_angles(cfg.lidar)
         self._beam_cos = np.cos(angles)
         self._beam_sin = np.sin(angles)
+        front = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 25)
+        self._front_cos = np.ascontiguousarray(np.cos(front))
+        self._front_sin = np.ascontiguousarray(np.sin(front))
         self._lidar_buf: NDArray[np.float32] | None = None
         self._grids: OrderedDict[int, tuple[Any, PlanningGrid]] = OrderedDict()
         self.plan_count = 0
@@ -223,7 +231,9 @@ class ScriptedExpert:
         self._key: list[tuple[int, int, int, float, float] | None] = [None] * n
         self._best = np.full(n, np.inf)  # best remaining distance so far, m
         self._since = np.zeros(n, dtype=np.int64)  # steps since the best improved
-        self._backoff = np.zeros(n, dtype=np.int64)
+        self._backoff = np.zeros(n, dtype=np.int64)  # steps left backing off
+        self._pending = np.zeros(n, dtype=bool)  # replan once the back-off is done
+        self._seen = np.zeros(n, dtype=np.int64)  # the task's episode step at the last act
         self._turn_dir = np.ones(n)
         self.replans = np.zeros(n, dtype=np.int64)
         self._mode = np.zeros(n, dtype=np.int64)
@@ -238,6 +248,7 @@ class ScriptedExpert:
         for i in idx:
             self._key[int(i)] = None
         self._valid[idx] = False
+        self._pending[idx] = False
         self.replans[idx] = 0
         self._backoff[idx] = 0
 
@@ -356,6 +367,7 @@ class ScriptedExpert:
         self._npts[i] = k
         self._s[i] = 0.0
         self._valid[i] = True
+        self._pending[i] = False
         self._best[i] = np.inf
         self._since[i] = 0
 
@@ -363,119 +375,199 @@ class ScriptedExpert:
         t = self.task
         w = t.sim.worlds[i]
         return (
-            int(t.base_seed[i]), int(t.episode[i]), id(w), float(t.goal[i, 0]), float(t.goal[i, 1])
+            int(t.base_seed[i]),
+            int(t.episode[i]),
+            id(w),
+            float(t.goal[i, 0]),
+            float(t.goal[i, 1]),
         )
 
     # ----------------------------------------------------------------- control
-    def _lidar(self) -> NDArray[np.float32]:
+    @staticmethod
+    def _point_at(
+        pts: NDArray[np.float64], cum: NDArray[np.float64], arc: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """(m, 2) points at arc length ``arc`` (m,) along padded paths ``pts`` (m, K, 2)."""
+        rows = np.arange(pts.shape[0])
+        seg = np.clip((cum <= arc[:, None]).sum(axis=1) - 1, 0, cum.shape[1] - 2)
+        c0 = cum[rows, seg]
+        c1 = cum[rows, seg + 1]
+        frac = np.clip((arc - c0) / np.maximum(c1 - c0, 1e-12), 0.0, 1.0)
+        p0 = pts[rows, seg]
+        out: NDArray[np.float64] = p0 + frac[:, None] * (pts[rows, seg + 1] - p0)
+        return out
+
+    def _chord_ok(
+        self,
+        xy: NDArray[np.float64],
+        look: NDArray[np.float64],
+        pts: NDArray[np.float64],
+        cum: NDArray[np.float64],
+        s0: NDArray[np.float64],
+        s1: NDArray[np.float64],
+    ) -> NDArray[np.bool_]:
+        """(m,) whether the path vertices between arcs ``s0`` and ``s1`` lie within
+        ``corner_tolerance`` of the chord from the robot ``xy`` to ``look``."""
+        ab = look - xy
+        l2 = np.maximum(np.einsum("md,md->m", ab, ab), 1e-12)
+        rel = pts - xy[:, None, :]
+        t = np.clip(np.einsum("mkd,md->mk", rel, ab) / l2[:, None], 0.0, 1.0)
+        dev = np.hypot(*(rel - t[..., None] * ab[:, None, :]).transpose(2, 0, 1))
+        inside = (cum > s0[:, None]) & (cum < s1[:, None])
+        out: NDArray[np.bool_] = ~np.any(inside & (dev > self.corner_tolerance), axis=1)
+        return out
+
+    def _ranges(
+        self, idx: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Lidar ranges (m, B) m of slots ``idx`` and the beams' (B,) body-frame cos, sin.
+
+        The observation's lidar when the task has one; otherwise a noise-free scan of the
+        front half-plane only (cheap, serial), cast by :func:`robot.lidar.lidar_batch`."""
         obs = self.task.obs
         if "lidar" in obs:
-            return obs["lidar"]
+            return obs["lidar"][idx].astype(np.float64), self._beam_cos, self._beam_sin
+        sim = self.task.sim
         if self._lidar_buf is None or self._lidar_buf.shape[0] != self._n:
-            self._lidar_buf = np.empty((self._n, self._beam_cos.shape[0]), dtype=np.float32)
-        return self.task.sim.lidar(out=self._lidar_buf)
+            self._lidar_buf = np.empty((self._n, self._front_cos.shape[0]), dtype=np.float32)
+        lidar_batch(
+            np.ascontiguousarray(idx, dtype=np.int64),
+            sim.occupancy,
+            sim.clearance,
+            sim.dims,
+            sim.cell_size,
+            sim.pose,
+            sim.keys,
+            sim.counters,
+            self._front_cos,
+            self._front_sin,
+            float(self.task.config.sim.lidar.max_range),
+            0.0,
+            0.0,
+            self._lidar_buf,
+            False,
+        )
+        return self._lidar_buf[idx].astype(np.float64), self._front_cos, self._front_sin
+
+    def _project(self, idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Progress (m,) along each slot's path (monotone, searched near the previous
+        progress) and the distance (m,) from the robot to that point, inf when lost."""
+        xy = self.task.sim.pose[idx, :2]
+        pts = self._pts[idx]
+        cum = self._cum[idx]
+        s_old = self._s[idx]
+        a = pts[:, :-1]
+        ab = pts[:, 1:] - a
+        l2 = np.maximum(np.einsum("mkd,mkd->mk", ab, ab), 1e-12)
+        t = np.clip(np.einsum("mkd,mkd->mk", xy[:, None, :] - a, ab) / l2, 0.0, 1.0)
+        d = np.hypot(*(a + t[..., None] * ab - xy[:, None, :]).transpose(2, 0, 1))
+        arc = cum[:, :-1] + t * np.sqrt(l2)
+        window = (arc >= s_old[:, None] - 0.3) & (arc <= s_old[:, None] + 1.5)
+        d = np.where(window, d, np.inf)
+        j = np.argmin(d, axis=1)
+        rows = np.arange(len(idx))
+        dev = d[rows, j]
+        s_new = np.maximum(s_old, np.where(np.isfinite(dev), arc[rows, j], s_old))
+        return s_new, dev
 
     def _step(self, idx: NDArray[np.int64]) -> None:
         task = self.task
         replanned = np.zeros(self._n, dtype=bool)
+        steps = task.ep_steps
         for i in idx.tolist():
             key = self._episode_key(i)
-            if self._backoff[i] > 0 and self._key[i] == key:
-                continue  # backing off: replan once it is done
-            if not self._valid[i] or self._key[i] != key:
-                if self._key[i] != key:
-                    self.replans[i] = 0
-                    self._backoff[i] = 0
+            # a new episode: another seed stream, episode, map or goal, or the step count
+            # went back (the same episode replayed)
+            if self._key[i] != key or steps[i] < self._seen[i]:
                 self._key[i] = key
+                self.replans[i] = 0
+                self._backoff[i] = 0
+                self._valid[i] = False
+            if not self._valid[i] or (self._pending[i] and self._backoff[i] == 0):
                 self._plan(i)
                 replanned[i] = True
+
+        self._seen[idx] = steps[idx]
+        s_new, dev = self._project(idx)
+        # off the path: replan now from where the robot is
+        off = ~np.isfinite(dev) | (dev > self.max_deviation)
+        off &= ~replanned[idx] & (self._backoff[idx] == 0)
+        if off.any():
+            for k in np.flatnonzero(off).tolist():
+                self.replans[idx[k]] += 1
+                self._plan(int(idx[k]))
+            replanned[idx[off]] = True
+            s_new[off], dev[off] = self._project(idx[off])
 
         pose = task.sim.pose[idx]
         xy = pose[:, :2]
         yaw = pose[:, 2]
         pts = self._pts[idx]  # (m, K, 2)
         cum = self._cum[idx]  # (m, K)
-        s_old = self._s[idx]
-
-        # project onto the path near the current progress (monotone arc length)
-        a = pts[:, :-1]
-        ab = pts[:, 1:] - a
-        l2 = np.maximum(np.einsum("mkd,mkd->mk", ab, ab), 1e-12)
-        t = np.clip(np.einsum("mkd,mkd->mk", xy[:, None, :] - a, ab) / l2, 0.0, 1.0)
-        proj = a + t[..., None] * ab
-        d = np.hypot(*(proj - xy[:, None, :]).transpose(2, 0, 1))
-        arc = cum[:, :-1] + t * np.sqrt(l2)
-        window = (arc >= s_old[:, None] - 0.3) & (arc <= s_old[:, None] + 1.5)
-        d_win = np.where(window, d, np.inf)
-        j = np.argmin(d_win, axis=1)
-        rows = np.arange(len(idx))
-        dev = d_win[rows, j]
-        s_new = np.maximum(s_old, np.where(np.isfinite(dev), arc[rows, j], s_old))
         total = self._total[idx]
         remaining = np.maximum(total - s_new, 0.0)
+        self._s[idx] = s_new
 
-        # progress / stuck bookkeeping
+        # progress bookkeeping (for the stuck test)
         improved = remaining < self._best[idx] - self.progress_eps
         self._best[idx] = np.where(improved, remaining, self._best[idx])
         self._since[idx] = np.where(improved, 0, self._since[idx] + 1)
-        self._s[idx] = s_new
 
-        # lookahead point along the path
-        target = np.minimum(s_new + self.lookahead, total)
-        seg = np.clip((cum <= target[:, None]).sum(axis=1) - 1, 0, cum.shape[1] - 2)
-        c0 = cum[rows, seg]
-        c1 = cum[rows, seg + 1]
-        frac = np.where(c1 > c0, (target - c0) / np.maximum(c1 - c0, 1e-12), 1.0)
-        look = pts[rows, seg] + np.clip(frac, 0.0, 1.0)[:, None] * (
-            pts[rows, seg + 1] - pts[rows, seg]
-        )
+        # lookahead point along the path, pulled in where the chord would cut a corner
+        arc = np.minimum(s_new + self.lookahead, total)
+        look = self._point_at(pts, cum, arc)
+        if self.corner_tolerance > 0:
+            ok = self._chord_ok(xy, look, pts, cum, s_new, arc)
+            for frac in (0.7, 0.5, 0.35, 0.25):
+                if ok.all():
+                    break
+                arc_c = np.minimum(s_new + frac * self.lookahead, total)
+                look_c = self._point_at(pts, cum, arc_c)
+                look = np.where(ok[:, None], look, look_c)
+                ok = ok | self._chord_ok(xy, look_c, pts, cum, s_new, arc_c)
         self._look[idx] = look
 
-        # pure pursuit
-        dx = look[:, 0] - xy[:, 0]
-        dy = look[:, 1] - xy[:, 1]
-        err = np.arctan2(dy, dx) - yaw
+        # pure pursuit: turn toward the lookahead point, slow down with the heading error
+        # and near the end of the path
+        err = np.arctan2(look[:, 1] - xy[:, 1], look[:, 0] - xy[:, 0]) - yaw
         err = (err + np.pi) % (2 * np.pi) - np.pi
-        ang = np.clip(self.turn_gain * err, -1.0, 1.0)
         aerr = np.abs(err)
-        full = 0.25
+        ang = np.clip(self.turn_gain * err, -1.0, 1.0)
+        full = min(0.25, 0.5 * self.turn_in_place)  # heading error still at full speed, rad
         lin = self.max_speed * np.clip(
-            (self.turn_in_place - aerr) / max(self.turn_in_place - full, 1e-6), 0.0, 1.0
+            (self.turn_in_place - aerr) / (self.turn_in_place - full), 0.0, 1.0
         )
         if self.slow_radius > 0:
             lin = lin * np.clip(remaining / self.slow_radius, 0.3, 1.0)
 
-        # lidar: free distance in the robot's swept corridor ahead, and side clearances
-        ranges = self._lidar()[idx].astype(np.float64)
-        bx = ranges * self._beam_cos  # (m, B) body-frame hit points
-        by = ranges * self._beam_sin
+        # lidar: free distance in the corridor the robot sweeps driving straight ahead
+        ranges, bcos, bsin = self._ranges(idx)
+        bx = ranges * bcos  # (m, B) body-frame hit points, m
+        by = ranges * bsin
         half = self._radius + 0.02
         in_corridor = (bx > 0.05) & (np.abs(by) < half)
         ahead = np.where(in_corridor, bx - np.sqrt(np.maximum(half**2 - by**2, 0.0)), np.inf)
         free = ahead.min(axis=1, initial=np.inf)
-        near_side = in_corridor & (ahead <= free[:, None] + 0.05)
-        lat = np.where(near_side, by, 0.0).sum(axis=1)  # > 0: the blocking points are left
+        nearest = in_corridor & (ahead <= free[:, None] + 0.05)
+        lat = np.where(nearest, by, 0.0).sum(axis=1)  # > 0: the blocking points are left
         avoid = free < self.safety_distance
-        if self.safety_distance > 0:
+        if self.safety_distance > 0 and avoid.any():
             closeness = 1.0 - np.clip(free / self.safety_distance, 0.0, 1.0)
             lin = np.where(avoid, lin * np.maximum(1.0 - closeness, self.creep), lin)
             side = np.where(lat > 0, -1.0, 1.0)  # steer away from the blocking side
             ang = np.clip(ang + np.where(avoid, self.avoid_gain * closeness * side, 0.0), -1.0, 1.0)
 
-        # stuck: back off (when blocked ahead) then replan
-        stuck = self._since[idx] >= self.stuck_steps
-        deviated = np.isfinite(dev) & (dev > self.max_deviation)
-        lost = ~np.isfinite(dev)
-        need = (stuck | deviated | lost) & ~replanned[idx]
-        if need.any():
-            for k in np.flatnonzero(need).tolist():
+        # stuck (no progress for stuck_steps): back off first when blocked, then replan
+        stuck = (self._since[idx] >= self.stuck_steps) & (self._backoff[idx] == 0)
+        if stuck.any():
+            for k in np.flatnonzero(stuck).tolist():
                 i = int(idx[k])
-                if stuck[k] and free[k] < 0.1 and self._backoff[i] == 0:
+                self.replans[i] += 1
+                self._since[i] = 0
+                self._pending[i] = True
+                if free[k] < 0.1:
                     self._backoff[i] = self.backoff_steps
                     self._turn_dir[i] = -1.0 if lat[k] > 0 else 1.0
-                self.replans[i] += 1
-                self._valid[i] = False  # replan on the next act
-                self._since[i] = 0
         backing = self._backoff[idx] > 0
         if backing.any():
             lin = np.where(backing, -0.5, lin)
@@ -483,12 +575,9 @@ class ScriptedExpert:
             self._backoff[idx] = np.maximum(self._backoff[idx] - 1, 0)
 
         done = task.goal_reached()[idx]
-        lin = np.where(done, 0.0, lin)
-        ang = np.where(done, 0.0, ang)
-
         mode = np.full(len(idx), _FOLLOW)
         mode[avoid | backing] = _AVOID
-        mode[replanned[idx] | need] = _REPLAN
+        mode[replanned[idx] | stuck] = _REPLAN
         self._mode[idx] = mode
-        self._action[idx, 0] = lin
-        self._action[idx, 1] = ang
+        self._action[idx, 0] = np.where(done, 0.0, lin)
+        self._action[idx, 1] = np.where(done, 0.0, ang)

@@ -337,7 +337,7 @@ class TopDownRenderer:
         grid = 1.0 - np.outer(1.0 - _line_share(y_edges, 1.0, mw),
                               1.0 - _line_share(x_edges, 1.0, mw))
         fac = (1.0 - 0.16 * grout * img[..., 3]) * (1.0 - 0.12 * grid * img[..., 4])
-        out = np.clip(img[..., :3] * fac[..., None] + 0.5, 0, 255).astype(np.uint8)
+        out = np.ascontiguousarray(np.clip(img[..., :3] * fac[..., None] + 0.5, 0, 255), np.uint8)
 
         # objects on top, anti-aliased, with a darker outline
         edge_w = max(1.0, 0.025 * self.ppm)

@@ -173,7 +173,9 @@ class VideoWriter:
         from PIL import Image
 
         picks = np.unique(np.linspace(0, self.frames - 1, min(8, self.frames)).astype(int))
-        sample = np.concatenate([self._read_spool(fh, int(i)) for i in picks], axis=0)  # type: ignore[misc]
+        # every other pixel of each pick keeps the median cut fast (~0.25 s) and its colours
+        parts = [self._read_spool(fh, int(i)) for i in picks]
+        sample = np.concatenate([p[::2, ::2] for p in parts if p is not None], axis=0)
         return Image.fromarray(sample).quantize(
             colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         )

@@ -93,6 +93,54 @@ def test_lidar_matches_analytic_room(
     np.testing.assert_allclose(ranges[0], want, atol=1e-4, rtol=0)
 
 
+def slab_distances(
+    occ: NDArray[np.uint8], cell: float, x: float, y: float, angles: NDArray[np.floating[Any]]
+) -> NDArray[np.float64]:
+    """Exact distance along each angle to the first non-free cell box (slab method)."""
+    r, c = np.nonzero(occ)
+    bx0, by0 = c * cell, r * cell
+    bx1, by1 = bx0 + cell, by0 + cell
+    dx, dy = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tx0, tx1 = (bx0 - x) / dx, (bx1 - x) / dx
+        ty0, ty1 = (by0 - y) / dy, (by1 - y) / dy
+    # A ray parallel to an axis: inside the slab -> (-inf, inf), outside -> never.
+    inx = (bx0 <= x) & (x <= bx1)
+    iny = (by0 <= y) & (y <= by1)
+    tx_lo = np.where(dx == 0, np.where(inx, -np.inf, np.inf), np.minimum(tx0, tx1))
+    tx_hi = np.where(dx == 0, np.where(inx, np.inf, -np.inf), np.maximum(tx0, tx1))
+    ty_lo = np.where(dy == 0, np.where(iny, -np.inf, np.inf), np.minimum(ty0, ty1))
+    ty_hi = np.where(dy == 0, np.where(iny, np.inf, -np.inf), np.maximum(ty0, ty1))
+    t_in = np.maximum(tx_lo, ty_lo)
+    t_out = np.minimum(tx_hi, ty_hi)
+    hit = (t_in <= t_out) & (t_out > 0)
+    out: NDArray[np.float64] = np.where(hit, np.maximum(t_in, 0.0), np.inf).min(axis=1)
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), density=st.sampled_from([0.002, 0.01, 0.05]))
+def test_lidar_matches_exact_ray_box_distances_in_clutter(seed: int, density: float) -> None:
+    """Random clutter (single cells and blocks): the DDA with clearance jumps finds the same
+    first hit as an exact ray/box test against every occupied cell."""
+    rng = np.random.default_rng(seed)
+    w = room(90, 130)
+    w.occupancy[rng.random(w.shape) < density] = target_material(1)
+    for _ in range(4):
+        r, c = rng.integers(2, 80), rng.integers(2, 120)
+        w.occupancy[r : r + rng.integers(1, 8), c : c + rng.integers(1, 8)] = WALL
+    while True:
+        x, y = rng.uniform(0.1, 6.4), rng.uniform(0.1, 4.4)
+        if w.occupancy[int(y / CELL), int(x / CELL)] == 0:
+            break
+    yaw = rng.uniform(-math.pi, math.pi)
+    spec = SimSpec(lidar=LidarSpec(beams=180, max_range=8.0, noise_std=0.0))
+    sim = single(spec, w, (x, y, yaw))
+    rel = -math.pi + np.arange(180) * (2 * math.pi / 180)
+    want = np.minimum(slab_distances(w.occupancy, CELL, x, y, yaw + rel), 8.0)
+    np.testing.assert_allclose(sim.lidar()[0], want, atol=1e-4, rtol=0)
+
+
 def test_lidar_beam_order_and_heading() -> None:
     """Full circle, 4 beams, facing +x in an off-centre room: back, right, ahead, left."""
     rows, cols = 40, 100  # free x in [0.05, 4.95], y in [0.05, 1.95]

@@ -1,23 +1,9 @@
-"""Measure throughput: simulator, sensors (and, as they arrive, envs, training, viewer).
+"""Measure throughput: the simulator and its sensors (later also envs, training, viewer).
 
-Every benchmark is a *row* in a registry. A row has a group, a name, a batch size, the
-units it counts ("robot-steps/s", "frames/s", "env-steps/s", ...), an optional target
-throughput, and a function ``run(seconds) -> (units_done, seconds_taken)`` that warms up
-(numba compiles on the first call) and then times itself for about ``seconds``.
-
-Rows come from *providers*: functions ``provider(config) -> list[BenchRow]`` registered
-with :func:`row_provider`. A later module adds its own rows with::
-
-    from training.bench import BenchRow, row_provider, time_loop
-
-    @row_provider
-    def env_rows(config):
-        return [BenchRow("env", "PointNav step", run=..., units="env-steps/s", batch=64)]
-
-and by being listed in :data:`PROVIDER_MODULES` (imported before the rows are built).
-
-Output: a table (row, B, throughput, microseconds per robot-step, target, met) and, with
-``--json PATH``, the same numbers as JSON.
+Each row is timed for about --seconds after a warm-up (numba compiles then), and the
+table shows throughput, microseconds per robot-step and, where a row has one, its target
+and whether it was met. --json PATH writes the same numbers as JSON. Numbers depend on
+the machine and on what else runs on it.
 """
 
 from __future__ import annotations
@@ -52,7 +38,8 @@ __all__ = [
 ]
 
 #: Modules imported (for their ``@row_provider`` side effects) before rows are collected.
-#: Later issues append theirs here, e.g. "envs.bench" or "training.bench_train".
+#: Later issues append theirs here, e.g. "training.bench_envs" (rows live in training/:
+#: it may import envs and policies, which may not import training).
 PROVIDER_MODULES: list[str] = []
 
 #: Seconds spent timing each row by default, and with ``--quick``.
@@ -129,7 +116,27 @@ _PROVIDERS: list[Callable[[BenchConfig], list[BenchRow]]] = []
 def row_provider(
     fn: Callable[[BenchConfig], list[BenchRow]],
 ) -> Callable[[BenchConfig], list[BenchRow]]:
-    """Register ``fn(config) -> list[BenchRow]`` (a decorator); rows appear in order."""
+    """Register ``fn(config) -> list[BenchRow]`` (a decorator); rows appear in order.
+
+    How to add rows (e.g. env or training throughput) from another module::
+
+        from training.bench import BenchRow, row_provider, time_loop
+
+        @row_provider
+        def env_rows(config: BenchConfig) -> list[BenchRow]:
+            def run(seconds: float) -> tuple[float, float]:
+                env = ...  # build lazily: only selected rows pay for their setup
+
+                def tick() -> float:
+                    env.step(actions)
+                    return n_envs  # units done by this call
+
+                return time_loop(tick, seconds)
+
+            return [BenchRow("env", "PointNav step", run, units="env-steps/s", batch=64)]
+
+    and append that module's name to :data:`PROVIDER_MODULES`.
+    """
     if fn not in _PROVIDERS:
         _PROVIDERS.append(fn)
     return fn
@@ -321,12 +328,17 @@ def _machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "numpy": np.__version__,
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
     }
     try:
         import numba
 
         info["numba"] = numba.__version__
         info["numba_threads"] = numba.get_num_threads()
+        try:  # known only once a parallel kernel has run
+            info["numba_threading_layer"] = numba.threading_layer()
+        except ValueError:
+            info["numba_threading_layer"] = None
     except ImportError:  # pragma: no cover - numba is a dependency
         pass
     return info
@@ -426,7 +438,15 @@ def run(args: argparse.Namespace) -> int:
         )
 
     results = run_rows(rows, seconds, on_result=progress)
+    machine = _machine()  # now with the threading layer the kernels used
     console.print(_make_table(results, "throughput (higher is better)"))
+    if machine.get("numba_threading_layer"):
+        console.print(
+            f"numba threading layer: {machine['numba_threading_layer']}, "
+            f"OMP_WAIT_POLICY={machine['OMP_WAIT_POLICY'] or 'unset'} "
+            "(omp under CPU contention: PASSIVE helps)",
+            highlight=False,
+        )
     with_target = [r for r in results if r.met is not None]
     missed = [r for r in with_target if not r.met]
     if with_target:

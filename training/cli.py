@@ -64,4 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Re-import so that UserError raised by the jobs is this module's class, not __main__'s.
+    from training.cli import main as _main
+
+    sys.exit(_main())

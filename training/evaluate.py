@@ -64,7 +64,7 @@ EPISODE_FIELDS: dict[str, str] = {
     "slot": "vector-env slot that played it (depends on n_envs; informational)",
     "success": "1 when the robot reached the goal",
     "spl": "S_i * l_i / max(p_i, l_i)",
-    "geodesic_start": "l_i: geodesic start-to-goal distance, m",
+    "shortest_path": "l_i: geodesic shortest path from the start to the success region, m",
     "path_length": "p_i: path driven, m",
     "contacts": "contact steps",
     "collided": "1 when the episode had at least one contact step",
@@ -92,6 +92,7 @@ class EvalResult:
         summary: :func:`training.metrics.summarise` of the episodes (each metric with
             ``value``, ``lo``, ``hi``, ``method``).
         env_kwargs: extra env settings used. seconds: wall time of the rollouts.
+        source: what was asked for ("expert", "random", the model path), when known.
     """
 
     name: str
@@ -104,6 +105,7 @@ class EvalResult:
     summary: dict[str, Any]
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    source: str | None = None
 
     def column(self, name: str) -> NDArray[Any]:
         """(N,) values of one per-episode field."""
@@ -111,10 +113,23 @@ class EvalResult:
             raise ValueError(f"name: {name!r} is not a field; allowed: {', '.join(EPISODE_FIELDS)}")
         return np.array([e[name] for e in self.episodes])
 
+    def scalars(self) -> dict[str, float]:
+        """Flat floats for loggers: ``episodes`` and, for every metric M of the summary
+        (success_rate, spl, collision_rate, contacts_per_episode, return, length),
+        ``M``, ``M_lo`` and ``M_hi``."""
+        out: dict[str, float] = {"episodes": float(self.summary["episodes"])}
+        for key, entry in self.summary.items():
+            if isinstance(entry, dict):
+                out[key] = float(entry["value"])
+                out[f"{key}_lo"] = float(entry["lo"])
+                out[f"{key}_hi"] = float(entry["hi"])
+        return out
+
     def to_dict(self, with_episodes: bool = True) -> dict[str, Any]:
         """A JSON-ready dict of the settings, the summary and (optionally) the episodes."""
         out: dict[str, Any] = {
             "policy": self.name,
+            "source": self.source,
             "env_id": self.env_id,
             "split": self.split,
             "seed": self.seed,
@@ -237,8 +252,15 @@ def resolve_policy(
         policy = policy_io.load_policy(spec, _full_id(env_id), deterministic=deterministic)
         meta = getattr(policy, "meta", None) or {}
         kwargs = dict(meta.get("env_kwargs") or {})
-        return policy, kwargs, Path(spec).name
+        return policy, kwargs, _path_label(spec)
     return spec, None, _label(spec)
+
+
+def _path_label(path: str | os.PathLike[str]) -> str:
+    """A short table label for a model path: the path itself or its last two parts."""
+    text = os.fspath(path)
+    parts = Path(text).parts
+    return text if len(text) <= 32 or len(parts) <= 2 else str(Path(*parts[-2:]))
 
 
 def _label(policy: Any) -> str:
@@ -379,6 +401,7 @@ def evaluate(
         summary=summarise(records),
         env_kwargs=kwargs,
         seconds=seconds,
+        source=os.fspath(policy) if isinstance(policy, str | os.PathLike) else None,
     )
 
 
@@ -461,13 +484,13 @@ def _rollout(
 def _finish(rec: dict[str, Any], final: dict[str, NDArray[Any]], i: int) -> None:
     """Complete record ``rec`` from the final info of slot ``i``."""
     success = int(bool(final["is_success"][i]))
-    shortest = float(final["geodesic_start"][i])
+    shortest = float(final["shortest_path"][i])
     driven = float(final["path_length"][i])
     contacts = int(final["contacts"][i])
     rec.update(
         success=success,
         spl=float(spl_per_episode([success], [shortest], [driven])[0]),
-        geodesic_start=shortest,
+        shortest_path=shortest,
         path_length=driven,
         contacts=contacts,
         collided=int(contacts > 0),
@@ -527,6 +550,7 @@ def write_report(results: Sequence[EvalResult], out: str | os.PathLike[str]) -> 
 # --------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``smartbot evaluate``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the docstring's layout
     parser.add_argument("model", metavar="MODEL", help="'expert', 'random' or a saved policy path")
     parser.add_argument(
         "--env",
@@ -587,6 +611,7 @@ def _load_for_cli(
     from policies.io import ModelMismatchError, read_meta
 
     hint = "pass a saved policy (NAME.json + NAME.safetensors), 'expert' or 'random'"
+    meta: dict[str, Any] = {}
     try:
         meta = read_meta(spec)
         target = env_id or meta.get("env_id")
@@ -596,10 +621,9 @@ def _load_for_cli(
     except FileNotFoundError:
         raise UserError(f"{spec}: no such model; {hint}") from None
     except ModelMismatchError as err:
-        trained = f" (it was trained on {meta.get('env_id')})" if meta.get("env_id") else ""
-        raise UserError(
-            f"{spec}: {err}{trained}; evaluate it on the env it was trained for"
-        ) from None
+        trained = meta.get("env_id")
+        fix = f"pass --env {trained}" if trained else "evaluate it on the env it was trained for"
+        raise UserError(f"{spec}: {err}; {fix}") from None
     except (ValueError, KeyError, OSError) as err:
         raise UserError(f"{spec}: cannot load the model ({err}); {hint}") from None
     return pol, kwargs, label, _full_id(str(target))
@@ -610,6 +634,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from envs import TASK_IDS
+    from robot.specs import SpecError
     from training.cli import UserError
 
     for flag, value in (("--episodes", args.episodes), ("--n-envs", args.n_envs)):
@@ -624,38 +649,38 @@ def run(args: argparse.Namespace) -> int:
         )
     deterministic = not args.stochastic
     specs = [args.model, *args.compare]
-    # load every model first, so a bad path fails before any rollout
-    loaded = []
-    for spec in specs:
-        if env_id is None and spec not in BASELINES:
-            pol, kwargs, label, env_id = _load_for_cli(spec, None, deterministic)
-        else:
-            pol, kwargs, label, _ = _load_for_cli(spec, env_id, deterministic)
-        loaded.append((pol, kwargs, label))
-    if env_id is None:  # only reached with baselines; _load_for_cli raised already
-        raise UserError("--env: required")
+    # load every model first, so a bad path fails before any rollout; without --env the
+    # first model's own env is used
+    order = sorted(range(len(specs)), key=lambda k: specs[k] in BASELINES)
+    loaded: list[Any] = [None] * len(specs)
+    for k in order:
+        pol, kwargs, label, env_id = _load_for_cli(specs[k], env_id, deterministic)
+        loaded[k] = (pol, kwargs, label)
+    assert env_id is not None  # _load_for_cli raised otherwise
     # baselines run in the first model's env settings, so the rows are comparable
-    base_kwargs = next((kw for _, kw, _ in loaded if kw is not None), {})
+    base_kwargs: dict[str, Any] = next((kw for _, kw, _ in loaded if kw is not None), {})
     console = Console()
+    if not console.is_terminal:  # piped or redirected: one line per row, not wrapped at 80
+        console = Console(width=160)
     results = []
-    for pol, kwargs, label in loaded:
+    for spec, (pol, kwargs, label) in zip(specs, loaded, strict=True):
         try:
-            results.append(
-                evaluate(
-                    pol,
-                    env_id,
-                    episodes=args.episodes,
-                    split=args.split,
-                    seed=args.seed,
-                    n_envs=args.n_envs,
-                    deterministic=deterministic,
-                    env_kwargs=base_kwargs if kwargs is None else kwargs,
-                    progress=args.progress,
-                    name=label,
-                )
+            result = evaluate(
+                pol,
+                env_id,
+                episodes=args.episodes,
+                split=args.split,
+                seed=args.seed,
+                n_envs=args.n_envs,
+                deterministic=deterministic,
+                env_kwargs=base_kwargs if kwargs is None else kwargs,
+                progress=args.progress,
+                name=label,
             )
-        except ValueError as err:  # e.g. env settings a model carries that the env refuses
+        except SpecError as err:  # env settings (e.g. a model's env_kwargs) the env refuses
             raise UserError(f"{label}: {err}") from None
+        result.source = spec
+        results.append(result)
     console.print(results_table(results))
     paths = write_report(results, args.out)
     console.print(f"wrote {paths['json']} and {len(results)} per-episode CSV file(s) in {args.out}")

@@ -52,7 +52,7 @@ Z95 = 1.959963984540054
 #: the per-episode fields :func:`summarise` needs (each (N,)) and what they hold
 SUMMARY_FIELDS: dict[str, str] = {
     "success": "S_i, 1 when the episode ended in success",
-    "geodesic_start": "l_i, geodesic shortest path from start to goal, m",
+    "shortest_path": "l_i, geodesic shortest path from the start to the success region, m",
     "path_length": "p_i, path driven, m",
     "contacts": "contact steps in the episode",
     "episode_return": "sum of rewards",
@@ -395,7 +395,7 @@ def summarise(
     Args:
         episodes: either a mapping field -> (N,) values or a list of N per-episode records
             (mappings), with the fields of :data:`SUMMARY_FIELDS`: ``success``,
-            ``geodesic_start`` (l_i), ``path_length`` (p_i), ``contacts``, ``episode_return``,
+            ``shortest_path`` (l_i), ``path_length`` (p_i), ``contacts``, ``episode_return``,
             ``episode_length``.
         n_boot, seed: bootstrap resamples and seed. confidence: interval level.
     Returns:
@@ -409,14 +409,14 @@ def summarise(
         if name not in cols:
             raise ValueError(f"{name}: missing; summarise needs {', '.join(SUMMARY_FIELDS)}")
     success = _binary(cols["success"], "success")
-    shortest = _nonnegative(cols["geodesic_start"], "geodesic_start")
+    shortest = _nonnegative(cols["shortest_path"], "shortest_path")
     driven = _nonnegative(cols["path_length"], "path_length")
     contacts = _nonnegative(cols["contacts"], "contacts")
     returns = _vector(cols["episode_return"], "episode_return")
     lengths = _nonnegative(cols["episode_length"], "episode_length")
     _same_length(
         success=success,
-        geodesic_start=shortest,
+        shortest_path=shortest,
         path_length=driven,
         contacts=contacts,
         episode_return=returns,

@@ -1,0 +1,8 @@
+"""`python scripts/demo.py ...` is `smartbot demo ...`."""
+
+import sys
+
+from training.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["demo", *sys.argv[1:]]))
