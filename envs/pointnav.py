@@ -6,8 +6,8 @@ whose range and bearing it is told at every step.
 
 * **Observation** (Dict; default keys ``lidar``, ``goal``, ``velocity``; any of
   :data:`envs.task.COMMON_SENSORS` may be added with ``sensors=[...]``):
-  ``goal`` (2,) float32: range to the goal, m, in [0, 50], and bearing, rad, in
-  [-pi, pi] (counter-clockwise from the heading).
+  ``goal`` (2,) float32: range to the goal, m, in [0, ceil(sqrt(2) * max_size)] (15 m
+  by default), and bearing, rad, in [-pi, pi] (counter-clockwise from the heading).
 * **Action**: Box(-1, 1, (2,)) float32: normalised linear and angular velocity
   (times 0.5 m/s and 2.0 rad/s by default).
 * **Reward** (terms in ``info``): ``reward_progress`` = progress_weight x decrease of
@@ -77,10 +77,17 @@ class PointNavTask(BatchedTask):
             raise RuntimeError(f"map {seed}: no free goal point")
         return MapEntry(world=world, grid=grid, goals=np.array(goals, dtype=np.float64))
 
+    @property
+    def max_goal_range(self) -> float:
+        """Upper bound of the goal range, m: the diagonal of the largest world."""
+        w = self.config.sim.world
+        return float(np.ceil(np.sqrt(2.0) * w.max_size))
+
     def task_spaces(self) -> dict[str, spaces.Space[Any]]:
         return {
             "goal": spaces.Box(
-                np.array([0.0, -np.pi], np.float32), np.array([50.0, np.pi], np.float32),
+                np.array([0.0, -np.pi], np.float32),
+                np.array([self.max_goal_range, np.pi], np.float32),
                 dtype=np.float32,
             )
         }
@@ -88,5 +95,5 @@ class PointNavTask(BatchedTask):
     def task_observation(self, idx: NDArray[np.int64]) -> None:
         if "goal" in self.obs:
             g = self.goal_vector(idx)
-            g[:, 0] = np.minimum(g[:, 0], 50.0)
+            g[:, 0] = np.minimum(g[:, 0], self.max_goal_range)
             self.obs["goal"][idx] = g

@@ -93,8 +93,9 @@ class SB3VecEnv(VecEnv):
         setattr(self.task, attr_name, value)
 
     def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
-        method = getattr(self.task, method_name)
-        return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
+        # The task is batched: one call acts on every slot; each index sees its result.
+        result = getattr(self.task, method_name)(*method_args, **method_kwargs)
+        return [result for _ in self._indices(indices)]
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._indices(indices)]

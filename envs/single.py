@@ -16,7 +16,12 @@ _ONE = np.zeros(1, dtype=np.int64)
 
 
 def _check_action(action: Any) -> NDArray[np.float64]:
-    a = np.asarray(action, dtype=np.float64)
+    try:
+        a = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"action: expected 2 numbers (linear, angular), got {action!r}"
+        ) from None
     if a.size != 2:
         raise ValueError(f"action: expected 2 values (linear, angular), got shape {a.shape}")
     return a.reshape(1, 2)

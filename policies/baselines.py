@@ -119,17 +119,29 @@ def bound_task(source: Any) -> BatchedTask:
 class ScriptedExpert:
     """A privileged path-following expert for every smartbot task.
 
-    Per slot it plans, when an episode starts (or the slot's episode, world or goal
-    changed), an A* path from the robot to ``task.goal[i]`` on a planning grid with an
-    extra clearance ``margin`` (falling back to the task's own grid when the margin closes
-    a passage), then follows it by pure pursuit: it steers toward the point
-    ``lookahead`` m further along the path (angular command proportional to the heading
-    error, turning in place beyond ``turn_in_place``), slows down with large heading error
-    and near the goal, and uses the lidar's front beams to slow down and steer away when
-    an obstacle in the robot's swept corridor is closer than ``safety_distance``. It
-    replans when it deviates more than ``max_deviation`` from the path or makes no
-    progress for ``stuck_steps`` steps (backing off for a few steps first when it is in
-    contact). It stops (zero action) once ``task.goal_reached()``.
+    Per slot it plans, when an episode starts (``episode_starts``, :meth:`reset`, or a
+    change of the slot's seed stream, episode counter, world or goal, or its step count
+    going back), an A* path from the robot to ``task.goal[i]`` on a planning grid with an
+    extra clearance ``margin`` (falling back to the task's own grid when the margin
+    closes a passage). It follows the path by pure pursuit: it steers toward the point
+    ``lookahead`` m further along the path (pulled closer where the chord would cut a
+    corner by more than ``corner_tolerance``), with an angular command proportional to
+    the heading error, turning in place beyond ``turn_in_place``, and slows down with
+    large heading error and near the goal. The lidar (the observation's, or a noise-free
+    front scan when the task observes none) slows it down and steers it away when an
+    obstacle in the corridor it sweeps is closer than ``safety_distance``. It replans at
+    once when it is more than ``max_deviation`` off the path, and after ``stuck_steps``
+    steps without progress (backing off for a few steps first when blocked). It stops
+    (zero action) once ``task.goal_reached()`` (ObjectNav's goal is the target's centre,
+    inside the object: the path ends at the nearest free cell, within success range).
+
+    Example::
+
+        env = gym.make("smartbot/PointNav-v0")
+        expert = ScriptedExpert(env)
+        obs, _ = env.reset(seed=0)
+        expert.reset()
+        action = expert.act(obs)  # (2,) float32, slot 0 of the bound task
 
     Args:
         source: a gymnasium Env, SmartbotVectorEnv, SB3VecEnv or BatchedTask (see
@@ -326,7 +338,7 @@ class ScriptedExpert:
             return hit[1], base
         g = PlanningGrid.from_world(world, base.robot_radius, base.res, margin=self.margin)
         self._grids[id(world)] = (world, g)
-        while len(self._grids) > 512:
+        while len(self._grids) > 256:
             self._grids.popitem(last=False)
         return g, base
 

@@ -48,8 +48,12 @@ def _check_range(
     lo_open: bool = False,
     hi_open: bool = False,
 ) -> None:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise SpecError(f"{path}: expected a finite number, got {value!r}")
+    try:
+        finite = isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        finite = False
+    if not finite or isinstance(value, bool):
+        raise SpecError(f"{path}: expected a finite number in range, got {value!r}")
     bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
     bad_hi = hi is not None and (value >= hi if hi_open else value > hi)
     if bad_lo or bad_hi:
@@ -91,6 +95,11 @@ class Spec:
         for name, value in data.items():
             hint = hints[name]
             if isinstance(hint, type) and issubclass(hint, Spec):
+                if isinstance(value, Mapping):
+                    # A partial mapping overrides this field's own default, not hint()'s.
+                    default = _field_default(fields[name])
+                    if isinstance(default, Spec):
+                        value = _merge_into(default.to_dict(), value)
                 kwargs[name] = (
                     value if isinstance(value, hint) else hint.from_dict(value, f"{path}.{name}")
                 )
@@ -115,6 +124,23 @@ class Spec:
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON/YAML friendly)."""
         return dataclasses.asdict(self)
+
+
+def _field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None if f.default is dataclasses.MISSING else f.default
+
+
+def _merge_into(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` merged in, recursively for nested mappings."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge_into(out[k], v)
+        else:
+            out[k] = v
+    return out
 
 
 def _check_bool(path: str, value: Any) -> None:

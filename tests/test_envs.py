@@ -223,7 +223,9 @@ def test_config_errors_through_the_vector_and_sb3_doors() -> None:
         make_sb3_env(POINTNAV, 2, split="dev")
 
 
-@pytest.mark.parametrize("bad", [np.zeros(3), np.zeros((2, 2)), [1.0], np.zeros(0)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros(3), np.zeros((2, 2)), [1.0], np.zeros(0), "ab", None, {"v": 1}]
+)
 def test_action_of_wrong_shape_names_action(bad: Any) -> None:
     env = gym.make(POINTNAV)
     env.reset(seed=0)
@@ -304,7 +306,8 @@ def test_documented_bounds() -> None:
     sp = _space(env).spaces
     assert sp["lidar"].low.min() == 0.0 and sp["lidar"].high.max() == pytest.approx(6.0)
     assert np.allclose(sp["goal"].low, [0.0, -np.pi])
-    assert np.allclose(sp["goal"].high, [50.0, np.pi])
+    # goal range bound: the diagonal of the largest world, ceil(sqrt(2) * max_size) m
+    assert np.allclose(sp["goal"].high, [math.ceil(math.sqrt(2) * 10.0), np.pi])
     assert np.allclose(sp["velocity"].high, [0.5, 2.0])
     assert sp["bumper"].high.max() == 1.0
     assert sp["depth"].high.max() == pytest.approx(12.0)
@@ -654,3 +657,12 @@ def test_infinite_actions_saturate_and_nan_stops() -> None:
     _, _, _, _, info = env.step(np.array([math.nan, math.nan]))
     assert info["bad_actions"] == 2 and info["bad_actions_total"] == 3
     assert np.all(np.isfinite(sim.pose))
+
+
+def test_partial_sim_override_keeps_the_task_defaults() -> None:
+    base = gym.make(OBJECTNAV).unwrapped.task.config.sim  # type: ignore[attr-defined]
+    cfg = gym.make(  # type: ignore[attr-defined]
+        OBJECTNAV, sim={"camera": {"width": 32}}
+    ).unwrapped.task.config.sim
+    assert cfg.camera.width == 32
+    assert cfg.world == base.world  # ObjectNav's 6-8 m worlds, clutter 0.2
