@@ -45,7 +45,7 @@ class SmartbotEnv(gym.Env[dict[str, NDArray[Any]], NDArray[np.float32]]):
             )
         self.task = make_task(task, 1, config)
         self.render_mode = render_mode
-        self.observation_space = self.task.single_observation_space
+        self.observation_space = self.task.single_observation_space  # type: ignore[assignment]
         self.action_space = self.task.single_action_space
         self.metadata = {**self.metadata, "render_fps": round(1.0 / self.task.config.sim.robot.control_dt)}
         self.task.keep_trails = render_mode is not None

@@ -24,6 +24,7 @@ bumper      (1,)                float32  1.0 when the last step made contact
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -170,7 +171,7 @@ class BatchedTask:
         self.single_observation_space = self._observation_space()
         self.single_action_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
         self.obs = {
-            k: np.zeros((n, *sp.shape), dtype=sp.dtype)
+            k: np.zeros((n, *(sp.shape or ())), dtype=sp.dtype)
             for k, sp in self.single_observation_space.spaces.items()
         }
         self._rgb_scratch: NDArray[np.uint8] | None = None
@@ -258,7 +259,7 @@ class BatchedTask:
             map_index = int(rng.integers(self.config.n_maps))
             key = (*self._map_key, map_index, variant)
             seed_w = map_seed(self.config.split, map_index)
-            entry = MAP_CACHE.get(key, lambda s=seed_w, v=variant: self.build_map(s, v))
+            entry = MAP_CACHE.get(key, functools.partial(self.build_map, seed_w, variant))
             self.entries[i] = entry
             g = self.sample_goal(rng, entry, int(i))
             self.goal_index[i] = g

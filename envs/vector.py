@@ -65,7 +65,9 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
                 raise ValueError(f"options.reset_mask: expected shape ({self.num_envs},), got {mask.shape}")
             idx = np.flatnonzero(mask)
         if seed is not None:
-            seeds = [seed + int(i) for i in idx] if isinstance(seed, int) else list(seed)
+            seeds: list[int | None] = (
+                [seed + int(i) for i in idx] if isinstance(seed, int) else list(seed)
+            )
             if len(seeds) != len(idx):
                 raise ValueError(f"seed: expected {len(idx)} seeds, got {len(seeds)}")
             self.task.seed(idx, seeds)
@@ -78,7 +80,7 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
     def _obs(self) -> dict[str, NDArray[Any]]:
         return {k: v.copy() for k, v in self.task.obs.items()}
 
-    def step(
+    def step(  # type: ignore[override]
         self, actions: Any
     ) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
         reward, terminated, truncated, info = self.task.step(actions)

@@ -5,7 +5,9 @@
 * image keys ((C, H, W) Boxes: ``camera`` uint8 scaled by 1/255, ``depth`` scaled by
   its bound) each go through a :class:`policies.networks.SmallCNN`;
 * every other key is a vector: each is scaled to about [-1, 1] by its Box bounds,
-  they are concatenated (sorted by key) and go through a :class:`policies.networks.MLP`.
+  they are concatenated (sorted by key) and go through a :class:`policies.networks.MLP`;
+  dimensions bounded by [-pi, pi] are angles (e.g. the goal bearing) and also enter as
+  their sine and cosine, so the network sees no jump where the angle wraps.
 
 The output is the concatenation: (B, sum of the parts' features). Choose it in a
 training config with ``policy: {extractor: smartbot, extractor_kwargs: {...}}``.
@@ -34,6 +36,9 @@ def is_image_space(space: spaces.Space[Any]) -> bool:
 
 class _Scale(nn.Module):
     """Affine map of a vector from its Box bounds [low, high] to [-1, 1] (shift/scale buffers)."""
+
+    centre: torch.Tensor
+    halfspan: torch.Tensor
 
     def __init__(self, low: np.ndarray[Any, Any], high: np.ndarray[Any, Any]) -> None:
         super().__init__()
@@ -67,7 +72,15 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         for k in vector_keys:
             if not isinstance(observation_space[k], spaces.Box):
                 raise ValueError(f"observation_space[{k!r}]: expected a Box, got {observation_space[k]}")
-        n_vec = int(sum(np.prod(observation_space[k].shape) for k in vector_keys))
+        n_raw = sum(int(np.prod(observation_space[k].shape or ())) for k in vector_keys)
+        if vector_keys:
+            lows = np.concatenate([np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
+            highs = np.concatenate([np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
+            angle_dims = np.flatnonzero(np.isclose(lows, -np.pi, atol=1e-5) & np.isclose(highs, np.pi, atol=1e-5))
+        else:
+            lows = highs = np.zeros(0)
+            angle_dims = np.zeros(0, dtype=np.int64)
+        n_vec = n_raw + 2 * len(angle_dims)
         total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(vector_keys)
         super().__init__(observation_space, features_dim=int(total))
         self.image_keys = image_keys
@@ -79,20 +92,25 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             assert isinstance(box, spaces.Box)
             c, h, w = box.shape
             self.cnns[k] = SmallCNN(c, h, w, cnn_channels, cnn_features, batch_norm, dropout)
-            high = float(np.max(box.high))
-            self.image_scale[k] = 1.0 / high if np.isfinite(high) and high > 0 else 1.0
+            top = float(np.max(box.high))
+            self.image_scale[k] = 1.0 / top if np.isfinite(top) and top > 0 else 1.0
+        self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
         if vector_keys:
-            low = np.concatenate([np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
-            high = np.concatenate([np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
-            self.scale = _Scale(low, high)
+            self.scale = _Scale(lows, highs)
             self.mlp = MLP(n_vec, mlp_hidden, "relu")
+
+    angle_dims: torch.Tensor
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
         parts = [self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys]
         if self.vector_keys:
             v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
-            parts.append(self.mlp(self.scale(v)))
+            feats = [self.scale(v)]
+            if self.angle_dims.numel():
+                a = v[:, self.angle_dims]
+                feats += [torch.sin(a), torch.cos(a)]
+            parts.append(self.mlp(torch.cat(feats, dim=1)))
         return torch.cat(parts, dim=1)
 
 

@@ -24,7 +24,7 @@ def beam_angles(spec: LidarSpec) -> NDArray[np.float64]:
     """
     full = spec.fov >= 2 * np.pi - 1e-9
     if full:
-        return -np.pi + np.arange(spec.beams) * (2 * np.pi / spec.beams)
+        return np.asarray(-np.pi + np.arange(spec.beams) * (2 * np.pi / spec.beams), np.float64)
     if spec.beams == 1:
         return np.zeros(1)
     return np.linspace(-spec.fov / 2, spec.fov / 2, spec.beams)

@@ -48,7 +48,10 @@ def sanitize_actions(
     Raises:
         ValueError: when the shape is not (B, 2).
     """
-    a = np.asarray(actions, dtype=np.float64)
+    try:
+        a = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"actions: expected ({batch_size}, 2) numbers, got {actions!r:.60}") from None
     if a.shape != (batch_size, 2):
         raise ValueError(f"actions: expected shape ({batch_size}, 2), got {a.shape}")
     finite = np.isfinite(a)
@@ -189,7 +192,14 @@ class Simulator:
         if poses is None:
             p = np.array([self.worlds[int(i)].start for i in idx], dtype=np.float64)  # type: ignore[union-attr]
         else:
-            p = np.asarray(poses, dtype=np.float64).reshape(len(idx), 3)
+            try:
+                p = np.asarray(poses, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("poses: expected numbers (x m, y m, yaw rad)") from None
+            if p.shape != (len(idx), 3):
+                raise ValueError(f"poses: expected shape ({len(idx)}, 3), got {p.shape}")
+            if not np.isfinite(p).all():
+                raise ValueError("poses: every x, y and yaw must be finite")
         self.pose[idx] = p
         self.vel[idx] = 0.0
         self.true_vel[idx] = 0.0
@@ -239,6 +249,9 @@ class Simulator:
         return bad
 
     # --------------------------------------------------------------- sensors
+    def _parallel_for(self, idx: NDArray[np.int64]) -> bool:
+        return self.parallel and len(idx) >= PARALLEL_MIN_BATCH
+
     def _index(self, indices: ArrayLike | None) -> NDArray[np.int64]:
         if indices is None:
             return self._all
@@ -257,8 +270,9 @@ class Simulator:
         spec = self.spec.lidar
         if out is None:
             out = np.empty((self.batch_size, spec.beams), dtype=np.float32)
+        idx = self._index(indices)
         _lidar.lidar_batch(
-            self._index(indices),
+            idx,
             self.occupancy,
             self.clearance,
             self.dims,
@@ -272,7 +286,7 @@ class Simulator:
             spec.noise_std,
             spec.dropout,
             out,
-            self.parallel,
+            self._parallel_for(idx),
         )
         return out
 
@@ -290,8 +304,9 @@ class Simulator:
         spec = self.spec.camera
         if out is None:
             out = np.empty((self.batch_size, 3, spec.height, spec.width), dtype=np.uint8)
+        idx = self._index(indices)
         _camera.camera_batch(
-            self._index(indices),
+            idx,
             self.occupancy,
             self.clearance,
             self.terrain,
@@ -313,7 +328,7 @@ class Simulator:
             out,
             self._no_depth if depth is None else depth,
             depth is not None,
-            self.parallel,
+            self._parallel_for(idx),
         )
         return out
 
