@@ -40,7 +40,7 @@ __all__ = [
 #: Modules imported (for their ``@row_provider`` side effects) before rows are collected.
 #: Later issues append theirs here, e.g. "training.bench_envs" (rows live in training/:
 #: it may import envs and policies, which may not import training).
-PROVIDER_MODULES: list[str] = []
+PROVIDER_MODULES: list[str] = ["training.bench_envs", "training.bench_train"]
 
 #: Seconds spent timing each row by default, and with ``--quick``.
 DEFAULT_SECONDS = 1.5
@@ -74,6 +74,9 @@ class BenchRow:
         target: the throughput (in ``units``) the row should reach, or None.
         robot_steps_per_unit: robot-steps behind one unit (1 for a frame or an env step),
             None when the row is not about robot steps (no microseconds column then).
+        reference: label of another row (``group/name B=n``) measured in the same run; the
+            table shows this row's slowdown against it (reference rate / this rate).
+        max_slowdown: the largest allowed slowdown against ``reference`` (a target).
     """
 
     group: str
@@ -83,6 +86,8 @@ class BenchRow:
     batch: int | None = None
     target: float | None = None
     robot_steps_per_unit: float | None = 1.0
+    reference: str | None = None
+    max_slowdown: float | None = None
 
     @property
     def label(self) -> str:
@@ -105,6 +110,14 @@ class BenchResult:
     us_per_robot_step: float | None
     target: float | None
     met: bool | None
+    reference: str | None = None
+    slowdown: float | None = None
+    max_slowdown: float | None = None
+
+    @property
+    def label(self) -> str:
+        b = "" if self.batch is None else f" B={self.batch}"
+        return f"{self.group}/{self.name}{b}"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -211,7 +224,24 @@ def run_rows(
         results.append(result)
         if on_result is not None:
             on_result(result)
-    return results
+    return _with_slowdowns(rows, results)
+
+
+def _with_slowdowns(rows: Sequence[BenchRow], results: list[BenchResult]) -> list[BenchResult]:
+    """Fill each result's slowdown against its reference row (when both were run)."""
+    by_label = {r.label: r for r in results}
+    out = []
+    for row, res in zip(rows, results, strict=True):
+        ref = by_label.get(row.reference) if row.reference else None
+        if ref is not None and res.throughput > 0:
+            slow = ref.throughput / res.throughput
+            met = res.met
+            if row.max_slowdown is not None:
+                met = (met is not False) and slow <= row.max_slowdown
+            res = dataclasses.replace(res, reference=row.reference, slowdown=slow,
+                                      max_slowdown=row.max_slowdown, met=met)
+        out.append(res)
+    return out
 
 
 # ----------------------------------------------------------------- simulator rows
@@ -354,6 +384,7 @@ def _make_table(results: Sequence[BenchResult], title: str) -> Any:
     table.add_column("units")
     table.add_column("µs/robot-step", justify="right")
     table.add_column("target", justify="right")
+    table.add_column("vs reference", justify="right")
     table.add_column("met", justify="center")
     for r in results:
         met = "" if r.met is None else ("[green]yes[/]" if r.met else "[red]NO[/]")
@@ -364,9 +395,17 @@ def _make_table(results: Sequence[BenchResult], title: str) -> Any:
             r.units,
             "" if r.us_per_robot_step is None else f"{r.us_per_robot_step:.2f}",
             "" if r.target is None else f">= {_fmt_rate(r.target)}",
+            _fmt_slowdown(r),
             met,
         )
     return table
+
+
+def _fmt_slowdown(r: BenchResult) -> str:
+    if r.slowdown is None:
+        return ""
+    limit = "" if r.max_slowdown is None else f" (<= {r.max_slowdown:.2f}x)"
+    return f"{r.slowdown:.2f}x slower than {r.reference}{limit}"
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -423,7 +462,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--only: no row matches {args.only!r}")
 
     # Not a terminal (a log, a pipe): do not squeeze the table into 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=120)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     machine = _machine()
     console.print(
         f"[bold]smartbot bench[/]: {len(rows)} rows, {seconds:g} s each; "
@@ -452,10 +491,11 @@ def run(args: argparse.Namespace) -> int:
     if with_target:
         console.print(f"targets met: {len(with_target) - len(missed)}/{len(with_target)}")
         for r in missed:
-            console.print(
-                f"  [red]missed[/] {r.group}/{r.name} B={r.batch}: "
-                f"{_fmt_rate(r.throughput)} < {_fmt_rate(r.target or 0.0)} {r.units}"
-            )
+            if r.target is not None and r.throughput < r.target:
+                why = f"{_fmt_rate(r.throughput)} < {_fmt_rate(r.target)} {r.units}"
+            else:
+                why = f"{r.slowdown or 0:.2f}x slower than {r.reference} (> {r.max_slowdown or 0:.2f}x)"
+            console.print(f"  [red]missed[/] {r.label}: {why}")
     if args.json is not None:
         _write_json(
             args.json,
