@@ -1,8 +1,10 @@
 """``smartbot/PointNav-v0``: drive to a goal point.
 
-The robot starts at a random pose in a procedurally generated indoor world (rooms
-joined by doorways, with clutter and terrain patches) and must reach a goal point
-whose range and bearing it is told at every step.
+The robot starts at a random pose in a procedurally generated indoor world and must
+reach a goal point whose range and bearing it is told at every step. By default the
+worlds are cluttered halls (boxes and pillars, terrain patches), which a memoryless
+lidar policy can solve; rooms joined by doorways (``sim={"world": {"kind": "rooms"}}``)
+or mazes need a policy with memory, since a reactive one gets caught behind walls.
 
 * **Observation** (Dict; default keys ``lidar``, ``goal``, ``velocity``; any of
   :data:`envs.task.COMMON_SENSORS` may be added with ``sensors=[...]``):
@@ -20,8 +22,8 @@ whose range and bearing it is told at every step.
   ``contact="terminate"``); truncated after ``max_steps`` (300 steps, 30 s).
 * **Starts**: geodesic start distance in [min_start_distance, max_start_distance]
   (1 to 8 m). Goals: ``goals_per_map`` reachable points per map.
-* **Difficulty**: ``sim={"world": {"min_size": 6, "max_size": 10, "clutter": 0.3,
-  "kind": "rooms"}}``.
+* **Difficulty**: ``sim={"world": {"kind": "clutter", "min_size": 6, "max_size": 10,
+  "clutter": 0.5}}`` (the defaults); kinds rooms, corridors, maze, clutter, mixed.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ __all__ = ["PointNavConfig", "PointNavTask"]
 
 
 def _pointnav_sim() -> SimSpec:
-    return SimSpec(world=WorldSpec(kind="rooms", min_size=6.0, max_size=10.0, n_targets=0))
+    return SimSpec(world=WorldSpec(kind="clutter", min_size=6.0, max_size=10.0, n_targets=0, clutter=0.5))
 
 
 @dataclasses.dataclass(frozen=True)

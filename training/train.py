@@ -158,8 +158,9 @@ def train(
         env = make_train_env(cfg, int(cfg["seed"]))
         from policies.builders import build_policy_kwargs
 
+        policy_name = "MultiInputLstmPolicy" if cfg["algo"] == "recurrent_ppo" else "MultiInputPolicy"
         model = cls(
-            "MultiInputPolicy", env, seed=int(cfg["seed"]), device=device, verbose=0,
+            policy_name, env, seed=int(cfg["seed"]), device=device, verbose=0,
             tensorboard_log=str(run_dir / "tb"),
             policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]), **cfg["algo_kwargs"],
         )
