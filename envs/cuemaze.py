@@ -76,13 +76,20 @@ class CueMazeTask(BatchedTask):
     def build_map(self, seed: int, variant: int) -> MapEntry:
         cfg = self.config
         world = generate_cuemaze(
-            seed, cue_colour=variant, cell_size=cfg.sim.world.cell_size,
-            corridor_length=cfg.corridor_length, robot_radius=cfg.sim.robot.radius,
+            seed,
+            cue_colour=variant,
+            cell_size=cfg.sim.world.cell_size,
+            corridor_length=cfg.corridor_length,
+            robot_radius=cfg.sim.robot.radius,
             wall_height=cfg.sim.world.wall_height,
         )
         goals = np.array(world.meta["arms"], dtype=np.float64)
-        return MapEntry(world=world, grid=self.make_grid(world), goals=goals,
-                        extras={"correct_arm": int(world.meta["correct_arm"])})
+        return MapEntry(
+            world=world,
+            grid=self.make_grid(world),
+            goals=goals,
+            extras={"correct_arm": int(world.meta["correct_arm"])},
+        )
 
     def sample_variant(self, rng: np.random.Generator) -> int:
         return int(CUE_COLOURS[int(rng.integers(len(CUE_COLOURS)))])

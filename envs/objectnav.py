@@ -39,7 +39,9 @@ __all__ = ["ObjectNavConfig", "ObjectNavTask"]
 
 
 def _objectnav_sim() -> SimSpec:
-    return SimSpec(world=WorldSpec(kind="rooms", min_size=6.0, max_size=8.0, n_targets=3, clutter=0.2))
+    return SimSpec(
+        world=WorldSpec(kind="rooms", min_size=6.0, max_size=8.0, n_targets=3, clutter=0.2)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +58,9 @@ class ObjectNavConfig(TaskConfig):
     def validate(self, path: str) -> None:
         super().validate(path)
         if self.sim.world.n_targets < 1:
-            raise SpecError(f"{path}.sim.world.n_targets: ObjectNav needs at least 1; allowed [1, 6]")
+            raise SpecError(
+                f"{path}.sim.world.n_targets: ObjectNav needs at least 1; allowed [1, 6]"
+            )
 
 
 class ObjectNavTask(BatchedTask):
@@ -78,7 +82,8 @@ class ObjectNavTask(BatchedTask):
             raise RuntimeError(f"map {seed}: no target objects")
         goals = np.array([(t.x, t.y) for t in targets], dtype=np.float64)
         extras: dict[str, object] = {
-            "colours": [t.colour for t in targets], "sizes": [t.size for t in targets],
+            "colours": [t.colour for t in targets],
+            "sizes": [t.size for t in targets],
         }
         return MapEntry(world=world, grid=self.make_grid(world), goals=goals, extras=extras)
 

@@ -44,7 +44,9 @@ __all__ = ["PointNavConfig", "PointNavTask"]
 
 
 def _pointnav_sim() -> SimSpec:
-    return SimSpec(world=WorldSpec(kind="clutter", min_size=6.0, max_size=10.0, n_targets=0, clutter=0.5))
+    return SimSpec(
+        world=WorldSpec(kind="clutter", min_size=6.0, max_size=10.0, n_targets=0, clutter=0.5)
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,9 @@ class SB3VecEnv(VecEnv):
         self.env_id = task
         self.render_mode = render_mode
         self.task.keep_trails = render_mode is not None
-        super().__init__(num_envs, self.task.single_observation_space, self.task.single_action_space)
+        super().__init__(
+            num_envs, self.task.single_observation_space, self.task.single_action_space
+        )
         self._actions: NDArray[np.float64] = np.zeros((num_envs, 2))
         self._all = np.arange(num_envs, dtype=np.int64)
 
@@ -54,7 +56,11 @@ class SB3VecEnv(VecEnv):
     def step_async(self, actions: NDArray[Any]) -> None:
         self._actions = np.asarray(actions, dtype=np.float64).reshape(self.num_envs, 2)
 
-    def step_wait(self) -> tuple[dict[str, NDArray[Any]], NDArray[np.float32], NDArray[np.bool_], list[dict[str, Any]]]:  # type: ignore[override]
+    def step_wait(
+        self,
+    ) -> tuple[
+        dict[str, NDArray[Any]], NDArray[np.float32], NDArray[np.bool_], list[dict[str, Any]]
+    ]:  # type: ignore[override]
         reward, terminated, truncated, info = self.task.step(self._actions)
         done = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
@@ -86,13 +92,23 @@ class SB3VecEnv(VecEnv):
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         if attr_name == "render_mode":
             return [self.render_mode for _ in self._indices(indices)]
-        value = getattr(self.task, attr_name) if hasattr(self.task, attr_name) else getattr(self, attr_name)
+        value = (
+            getattr(self.task, attr_name)
+            if hasattr(self.task, attr_name)
+            else getattr(self, attr_name)
+        )
         return [value for _ in self._indices(indices)]
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         setattr(self.task, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
         # The task is batched: one call acts on every slot; each index sees its result.
         result = getattr(self.task, method_name)(*method_args, **method_kwargs)
         return [result for _ in self._indices(indices)]

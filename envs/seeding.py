@@ -28,7 +28,10 @@ def _mix64(z: int) -> int:
 
 def episode_seed(base_seed: int, episode: int) -> int:
     """The seed of episode ``episode`` (0, 1, ...) of a slot seeded with ``base_seed``."""
-    return _mix64(_mix64(int(base_seed) + 0x9E3779B97F4A7C15) ^ (int(episode) * 0xD1B54A32D192ED03)) & _MASK63
+    return (
+        _mix64(_mix64(int(base_seed) + 0x9E3779B97F4A7C15) ^ (int(episode) * 0xD1B54A32D192ED03))
+        & _MASK63
+    )
 
 
 def map_seed(split: str, index: int) -> int:
@@ -46,4 +49,7 @@ def check_split(split: str) -> str:
 
 def fresh_seed() -> int:
     """A random 63-bit seed from the OS, for resets without a seed."""
-    return int(np.random.SeedSequence().generate_state(2, dtype=np.uint32).view(np.uint64)[0]) & _MASK63
+    return (
+        int(np.random.SeedSequence().generate_state(2, dtype=np.uint32).view(np.uint64)[0])
+        & _MASK63
+    )

@@ -19,9 +19,7 @@ def _check_action(action: Any) -> NDArray[np.float64]:
     try:
         a = np.asarray(action, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"action: expected 2 numbers (linear, angular), got {action!r}"
-        ) from None
+        raise ValueError(f"action: expected 2 numbers (linear, angular), got {action!r}") from None
     if a.size != 2:
         raise ValueError(f"action: expected 2 values (linear, angular), got shape {a.shape}")
     return a.reshape(1, 2)
@@ -47,7 +45,10 @@ class SmartbotEnv(gym.Env[dict[str, NDArray[Any]], NDArray[np.float32]]):
         self.render_mode = render_mode
         self.observation_space = self.task.single_observation_space  # type: ignore[assignment]
         self.action_space = self.task.single_action_space
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.task.config.sim.robot.control_dt)}
+        self.metadata = {
+            **self.metadata,
+            "render_fps": round(1.0 / self.task.config.sim.robot.control_dt),
+        }
         self.task.keep_trails = render_mode is not None
         self._viewer: Any = None
 
@@ -58,7 +59,9 @@ class SmartbotEnv(gym.Env[dict[str, NDArray[Any]], NDArray[np.float32]]):
         if seed is not None:
             self.task.seed(_ONE, [seed])
         self.task.reset(_ONE)
-        info = {k: v[0].item() if v.ndim == 1 else v[0] for k, v in self.task.reset_info(_ONE).items()}
+        info = {
+            k: v[0].item() if v.ndim == 1 else v[0] for k, v in self.task.reset_info(_ONE).items()
+        }
         if self.render_mode == "human":
             self.render()
         return self._obs(), info

@@ -42,7 +42,15 @@ from robot.specs import SimSpec, Spec, SpecError
 
 __all__ = ["TaskConfig", "BatchedTask", "COMMON_SENSORS", "PLANNING_RESOLUTION"]
 
-COMMON_SENSORS: tuple[str, ...] = ("lidar", "camera", "depth", "imu", "odometry", "velocity", "bumper")
+COMMON_SENSORS: tuple[str, ...] = (
+    "lidar",
+    "camera",
+    "depth",
+    "imu",
+    "odometry",
+    "velocity",
+    "bumper",
+)
 #: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
 PLANNING_RESOLUTION = 0.1
 _CONTACT_MODES = ("penalize", "terminate")
@@ -50,8 +58,11 @@ _CONTACT_MODES = ("penalize", "terminate")
 
 def _check(path: str, value: Any, lo: float, hi: float, integer: bool = False) -> None:
     ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok_type or not (lo <= value <= hi) or (
-        not integer and not math.isfinite(value)
+    if (
+        isinstance(value, bool)
+        or not ok_type
+        or not (lo <= value <= hi)
+        or (not integer and not math.isfinite(value))
     ):
         kind = "an integer" if integer else "a number"
         raise SpecError(f"{path}: {value!r} is not allowed; expected {kind} in [{lo:g}, {hi:g}]")
@@ -104,11 +115,15 @@ class TaskConfig(Spec):
             raise SpecError(f"{path}.sensors: expected a non-empty list of {', '.join(allowed)}")
         for s in self.sensors:
             if s not in allowed:
-                raise SpecError(f"{path}.sensors: {s!r} is not allowed; allowed: {', '.join(allowed)}")
+                raise SpecError(
+                    f"{path}.sensors: {s!r} is not allowed; allowed: {', '.join(allowed)}"
+                )
         if len(set(self.sensors)) != len(self.sensors):
             raise SpecError(f"{path}.sensors: {list(self.sensors)} lists a sensor twice")
         if self.contact not in _CONTACT_MODES:
-            raise SpecError(f"{path}.contact: {self.contact!r} is not allowed; allowed: penalize, terminate")
+            raise SpecError(
+                f"{path}.contact: {self.contact!r} is not allowed; allowed: penalize, terminate"
+            )
         _check(f"{path}.max_steps", self.max_steps, 1, 1_000_000, integer=True)
         _check(f"{path}.success_radius", self.success_radius, 0.01, 5.0)
         for name in ("progress_weight", "success_bonus", "contact_penalty", "time_penalty"):
@@ -148,7 +163,9 @@ class BatchedTask:
             raise ValueError(f"num_envs: expected an integer >= 1, got {num_envs!r}")
         cfg = config if config is not None else self.config_cls()
         if not isinstance(cfg, self.config_cls):
-            raise TypeError(f"config: expected {self.config_cls.__name__}, got {type(cfg).__name__}")
+            raise TypeError(
+                f"config: expected {self.config_cls.__name__}, got {type(cfg).__name__}"
+            )
         self.config = cfg
         self.num_envs = n = num_envs
         self.sim = Simulator(cfg.sim, n)
@@ -228,7 +245,8 @@ class BatchedTask:
             "odometry": spaces.Box(-10.0, 10.0, (3,), np.float32),
             "velocity": spaces.Box(
                 np.array([-r.max_linear, -r.max_angular], np.float32),
-                np.array([r.max_linear, r.max_angular], np.float32), dtype=np.float32,
+                np.array([r.max_linear, r.max_angular], np.float32),
+                dtype=np.float32,
             ),
             "bumper": spaces.Box(0.0, 1.0, (1,), np.float32),
         }
@@ -265,7 +283,9 @@ class BatchedTask:
             self.goal_index[i] = g
             self.goal[i] = entry.goals[g]
             field = entry.field(g)
-            self.fields.set(int(i), entry.grid, field, (float(self.goal[i, 0]), float(self.goal[i, 1])))
+            self.fields.set(
+                int(i), entry.grid, field, (float(self.goal[i, 0]), float(self.goal[i, 1]))
+            )
             poses[k] = self.sample_start(rng, entry, field, int(i))
             seeds.append(ep_seed)
             worlds.append(entry.world)
@@ -360,9 +380,9 @@ class BatchedTask:
         return np.stack([np.hypot(dx, dy), bearing], axis=1).astype(np.float32)
 
     # ----------------------------------------------------------------- step
-    def step(self, actions: Any) -> tuple[
-        NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, NDArray[Any]]
-    ]:
+    def step(
+        self, actions: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, NDArray[Any]]]:
         """Advance every slot one control period and refresh the observation.
 
         Args:
@@ -372,9 +392,9 @@ class BatchedTask:
             reward (n,), terminated (n,), truncated (n,), info: dict of (n,) arrays with
             ``is_success``, ``collided``, ``contacts``, ``geodesic_start`` (start-to-goal-point
             geodesic, m), ``shortest_path`` (SPL's l_i: geodesic start distance to the success
-            region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``, ``bad_actions_total``,
-            ``episode_step``, ``episode_return`` and the reward terms ``reward_progress``,
-            ``reward_success``, ``reward_contact``, ``reward_time``.
+            region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``,
+            ``bad_actions_total``, ``episode_step``, ``episode_return`` and the reward terms
+            ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``.
         """
         cfg = self.config
         sim = self.sim

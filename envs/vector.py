@@ -26,7 +26,9 @@ from envs.tasks import make_task
 __all__ = ["SmartbotVectorEnv"]
 
 
-class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], NDArray[np.float32]]):
+class SmartbotVectorEnv(
+    VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], NDArray[np.float32]]
+):
     """``num_envs`` robots stepped in one batch.
 
     Args:
@@ -43,7 +45,9 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
 
     def __init__(self, task: str, num_envs: int = 1, render_mode: str | None = None, **config: Any):
         if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode: {render_mode!r} is not allowed; allowed: None, rgb_array")
+            raise ValueError(
+                f"render_mode: {render_mode!r} is not allowed; allowed: None, rgb_array"
+            )
         self.task = make_task(task, num_envs, config)
         self.num_envs = num_envs
         self.render_mode = render_mode
@@ -51,7 +55,10 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
         self.single_action_space = self.task.single_action_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.task.config.sim.robot.control_dt)}
+        self.metadata = {
+            **self.metadata,
+            "render_fps": round(1.0 / self.task.config.sim.robot.control_dt),
+        }
         self.task.keep_trails = render_mode is not None
         self._all = np.arange(num_envs, dtype=np.int64)
 
@@ -62,7 +69,9 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
         if options and "reset_mask" in options:
             mask = np.asarray(options["reset_mask"], dtype=bool)
             if mask.shape != (self.num_envs,):
-                raise ValueError(f"options.reset_mask: expected shape ({self.num_envs},), got {mask.shape}")
+                raise ValueError(
+                    f"options.reset_mask: expected shape ({self.num_envs},), got {mask.shape}"
+                )
             idx = np.flatnonzero(mask)
         if seed is not None:
             seeds: list[int | None] = (
@@ -82,7 +91,13 @@ class SmartbotVectorEnv(VectorEnv[dict[str, NDArray[Any]], NDArray[np.float32], 
 
     def step(  # type: ignore[override]
         self, actions: Any
-    ) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
+    ) -> tuple[
+        dict[str, NDArray[Any]],
+        NDArray[np.float64],
+        NDArray[np.bool_],
+        NDArray[np.bool_],
+        dict[str, Any],
+    ]:
         reward, terminated, truncated, info = self.task.step(actions)
         infos: dict[str, Any] = dict(info)
         done = terminated | truncated

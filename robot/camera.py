@@ -81,7 +81,6 @@ def _camera_batch_one(
     want_depth: bool,
 ) -> None:
     """One world (index ``b``) of :func:`camera_batch`."""
-    n = pose.shape[0]
     height = out.shape[2]
     width = out.shape[3]
     horizon = height / 2.0

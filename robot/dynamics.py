@@ -79,7 +79,6 @@ def _step_batch_one(
     """One world (index ``b``) of :func:`step_batch`."""
     radius, vmax, wmax, lin_acc, ang_acc, act_noise, dt, max_sub = params[:8]
     accel_noise, gyro_noise, vib_scale, odo_noise = params[8:12]
-    n = pose.shape[0]
     key = keys[b]
     ctr = counters[b]
     rows = dims[b, 0]

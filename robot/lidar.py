@@ -48,7 +48,6 @@ def _lidar_batch_one(
     out: NDArray[np.float32],
 ) -> None:
     """One world (index ``b``) of :func:`lidar_batch`."""
-    n = pose.shape[0]
     nb = beam_cos.shape[0]
     x = pose[b, 0]
     y = pose[b, 1]

@@ -51,7 +51,9 @@ def sanitize_actions(
     try:
         a = np.asarray(actions, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"actions: expected ({batch_size}, 2) numbers, got {actions!r:.60}") from None
+        raise ValueError(
+            f"actions: expected ({batch_size}, 2) numbers, got {actions!r:.60}"
+        ) from None
     if a.shape != (batch_size, 2):
         raise ValueError(f"actions: expected shape ({batch_size}, 2), got {a.shape}")
     finite = np.isfinite(a)

@@ -238,8 +238,9 @@ def _with_slowdowns(rows: Sequence[BenchRow], results: list[BenchResult]) -> lis
             met = res.met
             if row.max_slowdown is not None:
                 met = (met is not False) and slow <= row.max_slowdown
-            res = dataclasses.replace(res, reference=row.reference, slowdown=slow,
-                                      max_slowdown=row.max_slowdown, met=met)
+            res = dataclasses.replace(
+                res, reference=row.reference, slowdown=slow, max_slowdown=row.max_slowdown, met=met
+            )
         out.append(res)
     return out
 
@@ -494,7 +495,10 @@ def run(args: argparse.Namespace) -> int:
             if r.target is not None and r.throughput < r.target:
                 why = f"{_fmt_rate(r.throughput)} < {_fmt_rate(r.target)} {r.units}"
             else:
-                why = f"{r.slowdown or 0:.2f}x slower than {r.reference} (> {r.max_slowdown or 0:.2f}x)"
+                why = (
+                    f"{r.slowdown or 0:.2f}x slower than {r.reference} "
+                    f"(> {r.max_slowdown or 0:.2f}x)"
+                )
             console.print(f"  [red]missed[/] {r.label}: {why}")
     if args.json is not None:
         _write_json(

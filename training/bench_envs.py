@@ -91,9 +91,24 @@ def env_rows(config: BenchConfig) -> list[BenchRow]:
     n = 32 if config.quick else VECTOR_N
     for env_id in TASK_IDS:
         short = env_id.split("/")[1]
-        rows.append(BenchRow("env", f"{short} gym.make", _single_runner(env_id, config.seed),
-                             units="env-steps/s", batch=1))
-        rows.append(BenchRow("env", f"{short} vector", _vector_runner(env_id, n, config.seed),
-                             units="env-steps/s", batch=n, reference=TASK_REFERENCES[env_id],
-                             max_slowdown=1.5))
+        rows.append(
+            BenchRow(
+                "env",
+                f"{short} gym.make",
+                _single_runner(env_id, config.seed),
+                units="env-steps/s",
+                batch=1,
+            )
+        )
+        rows.append(
+            BenchRow(
+                "env",
+                f"{short} vector",
+                _vector_runner(env_id, n, config.seed),
+                units="env-steps/s",
+                batch=n,
+                reference=TASK_REFERENCES[env_id],
+                max_slowdown=1.5,
+            )
+        )
     return rows

@@ -17,8 +17,13 @@ from training.bench import BenchConfig, BenchRow, row_provider
 __all__ = ["train_rows", "PPO_SETTINGS"]
 
 PPO_SETTINGS: dict[str, Any] = {
-    "n_steps": 128, "batch_size": 512, "n_epochs": 5, "learning_rate": 3e-4, "verbose": 0,
-    "device": "cpu", "seed": 0,
+    "n_steps": 128,
+    "batch_size": 512,
+    "n_epochs": 5,
+    "learning_rate": 3e-4,
+    "verbose": 0,
+    "device": "cpu",
+    "seed": 0,
 }
 N_ENVS = 16
 NET = {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
@@ -44,9 +49,15 @@ def _ppo_runner(which: str) -> Any:
 
                 env = make_sb3_env("smartbot/PointNav-v0", N_ENVS, seed=0)
                 policy = "MultiInputPolicy"
-                kwargs = build_policy_kwargs("ppo", {"extractor": "smartbot", "activation": "tanh",
-                                                     "extractor_kwargs": {"mlp_hidden": [128]},
-                                                     "net_arch": NET["net_arch"]})
+                kwargs = build_policy_kwargs(
+                    "ppo",
+                    {
+                        "extractor": "smartbot",
+                        "activation": "tanh",
+                        "extractor_kwargs": {"mlp_hidden": [128]},
+                        "net_arch": NET["net_arch"],
+                    },
+                )
             model = PPO(policy, env, policy_kwargs=kwargs, **PPO_SETTINGS)
             rollout = N_ENVS * PPO_SETTINGS["n_steps"]
             model.learn(4 * rollout)  # warm-up: numba, map cache, torch kernels
@@ -66,9 +77,22 @@ def _ppo_runner(which: str) -> Any:
 def train_rows(config: BenchConfig) -> list[BenchRow]:
     """PPO training steps/s: CartPole-v1 (reference) and PointNav-v0."""
     return [
-        BenchRow("train", "PPO CartPole-v1", _ppo_runner("cartpole"), units="env-steps/s",
-                 batch=N_ENVS, robot_steps_per_unit=None),
-        BenchRow("train", "PPO PointNav-v0", _ppo_runner("pointnav"), units="env-steps/s",
-                 batch=N_ENVS, robot_steps_per_unit=None,
-                 reference=f"train/PPO CartPole-v1 B={N_ENVS}", max_slowdown=1 / 0.9),
+        BenchRow(
+            "train",
+            "PPO CartPole-v1",
+            _ppo_runner("cartpole"),
+            units="env-steps/s",
+            batch=N_ENVS,
+            robot_steps_per_unit=None,
+        ),
+        BenchRow(
+            "train",
+            "PPO PointNav-v0",
+            _ppo_runner("pointnav"),
+            units="env-steps/s",
+            batch=N_ENVS,
+            robot_steps_per_unit=None,
+            reference=f"train/PPO CartPole-v1 B={N_ENVS}",
+            max_slowdown=1 / 0.9,
+        ),
     ]

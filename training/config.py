@@ -27,7 +27,14 @@ import yaml
 from envs.tasks import TASK_IDS, make_task
 from policies.builders import ALGOS, build_policy_kwargs
 
-__all__ = ["ConfigError", "load_config", "resolve_config", "validate_config", "TOP_KEYS", "task_slug"]
+__all__ = [
+    "ConfigError",
+    "load_config",
+    "resolve_config",
+    "validate_config",
+    "TOP_KEYS",
+    "task_slug",
+]
 
 
 class ConfigError(ValueError):
@@ -82,7 +89,16 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "exploration_initial_eps": (0.0, 1.0, False),
 }
 # constructor arguments the trainer sets itself
-_MANAGED = {"policy", "env", "seed", "device", "verbose", "tensorboard_log", "policy_kwargs", "_init_setup_model"}
+_MANAGED = {
+    "policy",
+    "env",
+    "seed",
+    "device",
+    "verbose",
+    "tensorboard_log",
+    "policy_kwargs",
+    "_init_setup_model",
+}
 
 
 def task_slug(env_id: str) -> str:
@@ -153,7 +169,9 @@ def apply_override(cfg: dict[str, Any], item: str) -> None:
 
 
 def resolve_config(
-    env: str | None, algo: str | None, config_file: str | Path | None = None,
+    env: str | None,
+    algo: str | None,
+    config_file: str | Path | None = None,
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Merge the layers for ``env`` and ``algo`` and validate the result."""
@@ -183,8 +201,11 @@ def resolve_config(
 
 def _num(key: str, value: Any, lo: float, hi: float, integer: bool) -> None:
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok or not (lo <= value <= hi) or (
-        not integer and not math.isfinite(value)
+    if (
+        isinstance(value, bool)
+        or not ok
+        or not (lo <= value <= hi)
+        or (not integer and not math.isfinite(value))
     ):
         kind = "an integer" if integer else "a number"
         raise ConfigError(f"{key}: {value!r} is not allowed; expected {kind} in [{lo:g}, {hi:g}]")
@@ -216,7 +237,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
     _num("eval.episodes", ev.get("episodes", 1), 1, 1_000_000, True)
     _num("eval.n_envs", ev.get("n_envs", 1), 1, 4096, True)
     if ev.get("split", "val") not in ("train", "val", "test"):
-        raise ConfigError(f"eval.split: {ev.get('split')!r} is not allowed; allowed: train, val, test")
+        raise ConfigError(
+            f"eval.split: {ev.get('split')!r} is not allowed; allowed: train, val, test"
+        )
     try:
         build_policy_kwargs(algo, cfg["policy"])
     except ValueError as err:
@@ -229,7 +252,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
     allowed = sorted(k for k in params if k not in _MANAGED and k != "self")
     for key, value in cfg["algo_kwargs"].items():
         if key not in params or key in _MANAGED:
-            raise ConfigError(f"algo_kwargs.{key}: unknown for {algo}; allowed: {', '.join(allowed)}")
+            raise ConfigError(
+                f"algo_kwargs.{key}: unknown for {algo}; allowed: {', '.join(allowed)}"
+            )
         if key in _RANGES:
             lo, hi, integer = _RANGES[key]
             _num(f"algo_kwargs.{key}", value, lo, hi, integer)
