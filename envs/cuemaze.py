@@ -50,7 +50,7 @@ class CueMazeConfig(TaskConfig):
     _section = "CueMaze"
     sensors: tuple[str, ...] = ("lidar", "cue", "velocity")
     success_radius: float = 0.5
-    corridor_length: float = 4.0
+    corridor_length: float = 2.0
     cue_radius: float = 1.0
     task_sensors: ClassVar[tuple[str, ...]] = ("cue",)
 

@@ -6,8 +6,8 @@
   its bound) each go through a :class:`policies.networks.SmallCNN`;
 * every other key is a vector: each is scaled to about [-1, 1] by its Box bounds,
   they are concatenated (sorted by key) and go through a :class:`policies.networks.MLP`;
-  dimensions bounded by [-pi, pi] are angles (e.g. the goal bearing) and also enter as
-  their sine and cosine, so the network sees no jump where the angle wraps.
+  dimensions bounded by [-pi, pi] are angles (e.g. the goal bearing) and enter as their
+  sine and cosine instead of their value, so the network sees no jump where the angle wraps.
 
 The output is the concatenation: (B, sum of the parts' features). Choose it in a
 training config with ``policy: {extractor: smartbot, extractor_kwargs: {...}}``.
@@ -80,7 +80,7 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         else:
             lows = highs = np.zeros(0)
             angle_dims = np.zeros(0, dtype=np.int64)
-        n_vec = n_raw + 2 * len(angle_dims)
+        n_vec = n_raw + len(angle_dims)  # each angle: its value replaced by (sin, cos)
         total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(vector_keys)
         super().__init__(observation_space, features_dim=int(total))
         self.image_keys = image_keys
@@ -95,11 +95,14 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             top = float(np.max(box.high))
             self.image_scale[k] = 1.0 / top if np.isfinite(top) and top > 0 else 1.0
         self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
+        plain_dims = np.setdiff1d(np.arange(n_raw), angle_dims)  # non-persistent: derived
+        self.register_buffer("plain_dims", torch.as_tensor(plain_dims, dtype=torch.long), persistent=False)
         if vector_keys:
             self.scale = _Scale(lows, highs)
             self.mlp = MLP(n_vec, mlp_hidden, "relu")
 
     angle_dims: torch.Tensor
+    plain_dims: torch.Tensor
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
@@ -108,6 +111,7 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
             feats = [self.scale(v)]
             if self.angle_dims.numel():
+                feats = [feats[0][:, self.plain_dims]]  # angles enter only as sin and cos
                 a = v[:, self.angle_dims]
                 feats += [torch.sin(a), torch.cos(a)]
             parts.append(self.mlp(torch.cat(feats, dim=1)))

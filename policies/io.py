@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 FORMAT = "smartbot-policy-v1"
+_REQUIRED = ("algo", "env_id", "observation_space", "action_space", "policy")
 
 
 class ModelMismatchError(ValueError):
@@ -178,6 +179,9 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"model: {side} is not valid JSON ({err.msg} at line {err.lineno})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"model: {side} is not a smartbot policy file (format should be {FORMAT})")
+    missing = [k for k in _REQUIRED if k not in meta]
+    if missing:
+        raise ValueError(f"model: {side} lacks the field {missing[0]!r} (required: {', '.join(_REQUIRED)})")
     return meta
 
 
@@ -229,7 +233,12 @@ def load_policy(
         state = load_file(str(weights), device=device)
     except Exception as err:  # safetensors raises its own error types for corrupt files
         raise ValueError(f"model: {weights} is truncated or corrupt ({err})") from None
-    missing, unexpected = policy.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = policy.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # tensor shapes differ from the architecture in the JSON
+        raise ModelMismatchError(
+            f"model: {weights} does not match its architecture ({str(err).splitlines()[-1].strip()})"
+        ) from None
     if missing or unexpected:
         raise ModelMismatchError(
             f"model: {weights} does not match its architecture (missing {list(missing)[:3]}, "

@@ -165,7 +165,12 @@ def atomic_save_model(model: Any, path: Path) -> None:
 
 
 class Checkpointer(BaseCallback):
-    """Every ``every`` steps, write ``checkpoints/last.zip`` and ``state.json`` atomically."""
+    """Every ``every`` steps, write ``checkpoints/last.zip`` and ``state.json`` atomically.
+
+    Checkpoints are taken between rollouts (after the previous rollout's update), never
+    mid-rollout: the partial rollout would be lost on resume and the resumed run would
+    reach a different step count than an uninterrupted one.
+    """
 
     def __init__(self, run_dir: Path, every: int, state: Callable[[], dict[str, Any]]) -> None:
         super().__init__()
@@ -185,8 +190,11 @@ class Checkpointer(BaseCallback):
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.run_dir / "state.json")
 
-    def _on_step(self) -> bool:
+    def _on_rollout_start(self) -> None:
+        self.num_timesteps = int(self.model.num_timesteps)
         if self.num_timesteps >= self._next:
-            self._next += self.every
+            self._next = (self.num_timesteps // self.every + 1) * self.every
             self.save()
+
+    def _on_step(self) -> bool:
         return True

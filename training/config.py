@@ -54,6 +54,7 @@ TOP_KEYS: dict[str, str] = {
     "algo_kwargs": "algorithm hyperparameters",
     "eval": "evaluation during training",
     "checkpoint_every_steps": "steps between checkpoints",
+    "lr_schedule": "constant, or linear (decays learning_rate to 0 at the end)",
 }
 EVAL_KEYS = {"every_steps", "episodes", "split", "n_envs"}
 DEFAULTS: dict[str, Any] = {
@@ -65,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "algo_kwargs": {},
     "eval": {"every_steps": 50000, "episodes": 32, "split": "val", "n_envs": 16},
     "checkpoint_every_steps": 50000,
+    "lr_schedule": "constant",
 }
 # (low, high, integer) ranges of well-known hyperparameters
 _RANGES: dict[str, tuple[float, float, bool]] = {
@@ -224,6 +226,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
     _num("seed", cfg.get("seed"), 0, 2**63 - 1, True)
     _num("torch_threads", cfg.get("torch_threads"), 1, 256, True)
     _num("checkpoint_every_steps", cfg.get("checkpoint_every_steps"), 1, 1e12, True)
+    if cfg.get("lr_schedule", "constant") not in ("constant", "linear"):
+        raise ConfigError(
+            f"lr_schedule: {cfg.get('lr_schedule')!r} is not allowed; allowed: constant, linear"
+        )
     if cfg.get("device") not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"device: {cfg.get('device')!r} is not allowed; allowed: auto, cpu, cuda")
     for section in ("env_kwargs", "policy", "algo_kwargs", "eval"):

@@ -54,6 +54,25 @@ def make_train_env(cfg: dict[str, Any], seed: int) -> Any:
     return env
 
 
+def _algo_kwargs(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The algorithm's keyword arguments, with the learning-rate schedule applied."""
+    kwargs = dict(cfg["algo_kwargs"])
+    if cfg.get("lr_schedule", "constant") == "linear":
+        lr0 = float(kwargs.get("learning_rate", 3e-4))
+        kwargs["learning_rate"] = _LinearSchedule(lr0)
+    return kwargs
+
+
+class _LinearSchedule:
+    """learning_rate x progress_remaining (SB3 passes 1 at the start, 0 at the end)."""
+
+    def __init__(self, initial: float) -> None:
+        self.initial = initial
+
+    def __call__(self, progress_remaining: float) -> float:
+        return self.initial * max(progress_remaining, 0.0)
+
+
 def _policy_meta(cfg: dict[str, Any]) -> dict[str, Any]:
     if cfg["algo"] == "dqn":
         from envs.actions import DEFAULT_DISCRETE_ACTIONS
@@ -162,7 +181,8 @@ def train(
         model = cls(
             policy_name, env, seed=int(cfg["seed"]), device=device, verbose=0,
             tensorboard_log=str(run_dir / "tb"),
-            policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]), **cfg["algo_kwargs"],
+            policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]),
+            **_algo_kwargs(cfg),
         )
     total = int(cfg["total_timesteps"])
     episodes = EpisodeLog(state.get("episodes", []))
