@@ -13,6 +13,7 @@ A policy config (the ``policy:`` section of a training config) is plain JSON::
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -43,6 +44,35 @@ def _check_algo(algo: str) -> None:
         raise ValueError(f"algo: {algo!r} is not allowed; allowed: {', '.join(ALGOS)}")
 
 
+def _check_extractor_kwargs(cls: type[Any], kwargs: Any) -> None:
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"policy.extractor_kwargs: expected a mapping, got {kwargs!r}")
+    params = inspect.signature(cls.__init__).parameters
+    allowed = sorted(k for k in params if k not in ("self", "observation_space"))
+    for key in kwargs:
+        if key not in allowed:
+            raise ValueError(
+                f"policy.extractor_kwargs.{key}: unknown for {cls.__name__}; allowed: {', '.join(allowed)}"
+            )
+
+
+def _check_net_arch(algo: str, arch: Any) -> None:
+    def layers(x: Any) -> bool:
+        return isinstance(x, list) and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in x
+        )
+
+    if isinstance(arch, dict) and algo != "dqn":
+        allowed = ("pi", "qf") if algo in ("sac", "td3") else ("pi", "vf")
+        for key, value in arch.items():
+            if key not in allowed:
+                raise ValueError(f"policy.net_arch.{key}: unknown key for {algo}; allowed: {', '.join(allowed)}")
+            if not layers(value):
+                raise ValueError(f"policy.net_arch.{key}: expected a list of layer sizes >= 1, got {value!r}")
+    elif not layers(arch):
+        raise ValueError(f"policy.net_arch: expected a list of layer sizes >= 1, got {arch!r}")
+
+
 def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """SB3 ``policy_kwargs`` for ``algo`` from a policy config (validated)."""
     _check_algo(algo)
@@ -54,14 +84,21 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     name = cfg.get("extractor", "smartbot")
     if name == "smartbot":
+        _check_extractor_kwargs(EXTRACTORS["smartbot"], cfg.get("extractor_kwargs", {}))
         kwargs["features_extractor_class"] = EXTRACTORS["smartbot"]
         kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
+        # Our extractor scales images itself (uint8 / 255); SB3 must not divide again.
+        kwargs["normalize_images"] = False
     elif name == "combined":
+        from stable_baselines3.common.torch_layers import CombinedExtractor
+
+        _check_extractor_kwargs(CombinedExtractor, cfg.get("extractor_kwargs", {}))
         kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
     else:
         raise ValueError(f"policy.extractor: {name!r} is not allowed; allowed: smartbot, combined")
     if "net_arch" in cfg:
         arch = cfg["net_arch"]
+        _check_net_arch(algo, arch)
         kwargs["net_arch"] = dict(arch) if isinstance(arch, dict) else list(arch)
     if "activation" in cfg:
         try:

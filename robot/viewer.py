@@ -509,11 +509,17 @@ class Viewer:
             self.surface.blit(img_t, img_t.get_rect(center=box.center))
             x = box.right + 8
 
+    def _row_h(self) -> int:
+        return int(self._font.get_linesize())
+
+    def _bar_h(self) -> int:
+        return int(self._font.get_linesize()) + max(2, round(4 * self.scale))
+
     def _row(self, y: int, label: str, value: str, colour: Sequence[int] = TEXT) -> int:
         pr = self.panel_rect
         self._text(self._font, label, DIM, (pr.x + 12, y))
         self._text(self._font, value, colour, (pr.right - 12, y), "topright")
-        return y + self._font.get_linesize() + max(1, round(2 * self.scale))
+        return y + self._row_h()
 
     def _bar(self, y: int, label: str, value: float | None, mean: float | None,
              std: float | None, raw: float | None) -> int:
@@ -552,9 +558,11 @@ class Viewer:
             tri = [(r, bar.y + 1), (r - 5, bar.y - 6), (r + 5, bar.y - 6)]
             pg.draw.polygon(self.surface, ACCENT, tri)
         pg.draw.line(self.surface, (120, 125, 140), (cx, bar.y), (cx, bar.bottom - 1), 1)
-        text = "  --" if value is None or not math.isfinite(value) else f"{value:+.2f}"
+        text = "  --"
+        if value is not None and math.isfinite(value):
+            text = f"{round(value, 2) + 0.0:+.2f}"  # no "-0.00"
         self._text(self._font_mono, text, TEXT, (pr.right - 12, y + 1), "topright")
-        return y + lh + max(3, round(6 * self.scale))
+        return y + self._bar_h()
 
     def _section(self, y: int, title: str) -> int:
         pg = self._pg
@@ -566,8 +574,8 @@ class Viewer:
 
     def _hud_height(self, state: ViewState, hud: Hud) -> int:
         """Pixels the text rows under the camera need."""
-        row = self._font.get_linesize() + max(1, round(2 * self.scale))
-        bar = self._font.get_linesize() + max(3, round(6 * self.scale))
+        row = self._row_h()
+        bar = self._bar_h()
         section = self._font_small.get_linesize() + 4
         ex = hud.explain
         known = {"path", "lookahead", "action_mean", "action_std"}

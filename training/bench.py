@@ -40,7 +40,7 @@ __all__ = [
 #: Modules imported (for their ``@row_provider`` side effects) before rows are collected.
 #: Later issues append theirs here, e.g. "training.bench_envs" (rows live in training/:
 #: it may import envs and policies, which may not import training).
-PROVIDER_MODULES: list[str] = ["training.bench_envs", "training.bench_train"]
+PROVIDER_MODULES: list[str] = ["training.bench_envs", "training.bench_train", "training.bench_controller"]
 
 #: Seconds spent timing each row by default, and with ``--quick``.
 DEFAULT_SECONDS = 1.5
@@ -88,6 +88,9 @@ class BenchRow:
     robot_steps_per_unit: float | None = 1.0
     reference: str | None = None
     max_slowdown: float | None = None
+    #: a latency row: ``run(seconds)`` returns (p50, p99) in ``units`` (e.g. ms) and the
+    #: target is an upper bound on p99.
+    latency: bool = False
 
     @property
     def label(self) -> str:
@@ -113,6 +116,8 @@ class BenchResult:
     reference: str | None = None
     slowdown: float | None = None
     max_slowdown: float | None = None
+    latency_p50: float | None = None
+    latency_p99: float | None = None
 
     @property
     def label(self) -> str:
@@ -203,6 +208,19 @@ def run_rows(
     """Time each row for about ``seconds``; ``on_result`` sees each result as it lands."""
     results = []
     for row in rows:
+        if row.latency:
+            p50, p99 = row.run(seconds)
+            result = BenchResult(
+                group=row.group, name=row.name, batch=row.batch, units=row.units,
+                units_done=0.0, seconds=float(seconds), throughput=float(p99),
+                us_per_robot_step=None, target=row.target,
+                met=None if row.target is None else bool(p99 <= row.target),
+                latency_p50=float(p50), latency_p99=float(p99),
+            )
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+            continue
         units, took = row.run(seconds)
         rate = units / took if took > 0 else float("inf")
         us = None
@@ -350,7 +368,9 @@ def simulator_rows(config: BenchConfig) -> list[BenchRow]:
 
 # ------------------------------------------------------------------------ output
 def _fmt_rate(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.1f}" if x >= 1 else f"{x:g}"
 
 
 def _machine() -> dict[str, Any]:
@@ -392,14 +412,21 @@ def _make_table(results: Sequence[BenchResult], title: str) -> Any:
         table.add_row(
             f"{r.group}/{r.name}",
             "" if r.batch is None else str(r.batch),
-            _fmt_rate(r.throughput),
+            _fmt_value(r),
             r.units,
             "" if r.us_per_robot_step is None else f"{r.us_per_robot_step:.2f}",
-            "" if r.target is None else f">= {_fmt_rate(r.target)}",
+            "" if r.target is None else ("p99 <= " if r.latency_p99 is not None else ">= ")
+            + _fmt_rate(r.target),
             _fmt_slowdown(r),
             met,
         )
     return table
+
+
+def _fmt_value(r: BenchResult) -> str:
+    if r.latency_p99 is not None:
+        return f"p50 {r.latency_p50:.3f} / p99 {r.latency_p99:.3f}"
+    return _fmt_rate(r.throughput)
 
 
 def _fmt_slowdown(r: BenchResult) -> str:
@@ -473,7 +500,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(r: BenchResult) -> None:
         console.print(
-            f"  {r.group}/{r.name} B={r.batch}: {_fmt_rate(r.throughput)} {r.units}",
+            f"  {r.group}/{r.name} B={r.batch}: {_fmt_value(r)} {r.units}",
             highlight=False,
         )
 
@@ -492,7 +519,9 @@ def run(args: argparse.Namespace) -> int:
     if with_target:
         console.print(f"targets met: {len(with_target) - len(missed)}/{len(with_target)}")
         for r in missed:
-            if r.target is not None and r.throughput < r.target:
+            if r.latency_p99 is not None:
+                why = f"p99 {r.latency_p99:.3f} > {r.target} {r.units}"
+            elif r.target is not None and r.throughput < r.target:
                 why = f"{_fmt_rate(r.throughput)} < {_fmt_rate(r.target)} {r.units}"
             else:
                 why = (

@@ -1,0 +1,200 @@
+"""The RL trainer end to end: tiny runs of every algorithm, run folders, resume after a kill.
+
+Every run here is a few hundred environment steps with tiny networks: the tests check the
+plumbing (run folder, checkpoints, saved policies that load and drive), not learning.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from envs.actions import DEFAULT_DISCRETE_ACTIONS
+from envs.sb3 import make_sb3_env
+from policies.io import load_policy, read_meta
+from training import cli
+from training.config import load_config, resolve_config
+from training.train import train
+
+POINTNAV, CUEMAZE = "smartbot/PointNav-v0", "smartbot/CueMaze-v0"
+REPO = Path(__file__).resolve().parents[1]
+
+#: settings shared by every tiny run (evaluation only at the end, 2 episodes)
+TINY = [
+    "n_envs=2", "device=cpu", "torch_threads=1", "env_kwargs.max_steps=40",
+    "eval.every_steps=1000000", "eval.episodes=2", "eval.n_envs=2",
+    "checkpoint_every_steps=1000000", "policy.extractor_kwargs.mlp_hidden=[16]",
+]
+ON_POLICY_NET = "policy.net_arch={pi: [16], vf: [16]}"
+OFF_POLICY = ["buffer_size=1000", "learning_starts=64", "batch_size=32", "policy.net_arch=[16]"]
+PER_ALGO: dict[str, list[str]] = {
+    "ppo": ["n_steps=32", "batch_size=32", "n_epochs=1", ON_POLICY_NET],
+    "a2c": ["n_steps=8", ON_POLICY_NET],
+    "sac": OFF_POLICY,
+    "td3": OFF_POLICY,
+    "dqn": [*OFF_POLICY, "target_update_interval=64"],
+    "recurrent_ppo": ["n_steps=32", "batch_size=32", "n_epochs=1", ON_POLICY_NET,
+                      "policy.lstm_hidden_size=16"],
+}
+#: steps per rollout of the on-policy algorithms above (n_steps x n_envs)
+ROLLOUT = {"ppo": 64, "a2c": 16, "recurrent_ppo": 64}
+TOTAL = 300  # not a multiple of any rollout: runs end on the next rollout boundary
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Keep torch to one thread: the tests share a small machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_config(env_id: str, algo: str, *extra: str) -> dict[str, Any]:
+    return resolve_config(env_id, algo, overrides=[*TINY, *PER_ALGO[algo], *extra])
+
+
+def planned_steps(algo: str, total: int) -> int:
+    """The step count an uninterrupted run reaches: the first rollout boundary >= total."""
+    rollout = ROLLOUT.get(algo, 2)  # off-policy: one step of the 2 robots (train_freq 1)
+    if algo == "dqn":
+        rollout = 4 * 2  # dqn.yaml: train_freq 4
+    return math.ceil(total / rollout) * rollout
+
+
+def check_drives(path: Path, env_id: str, algo: str) -> None:
+    """The saved policy loads for ``env_id`` and produces valid actions there."""
+    policy = load_policy(path, env_id)
+    assert policy.meta["env_id"] == env_id and policy.meta["algo"] == algo
+    env = make_sb3_env(env_id, 2, seed=7, **policy.meta["env_kwargs"])
+    obs: Any = env.reset()
+    policy.reset_batch(2)
+    for _ in range(3):
+        actions = policy.act_batch(obs, np.zeros(2, dtype=bool))
+        assert actions.shape == (2, 2) and actions.dtype == np.float32
+        assert np.all(np.isfinite(actions)) and np.all(np.abs(actions) <= 1.0)
+        if algo == "dqn":  # a discrete model drives through its action table
+            assert policy.action_table is not None
+            np.testing.assert_array_equal(policy.action_table, DEFAULT_DISCRETE_ACTIONS)
+            assert all((DEFAULT_DISCRETE_ACTIONS == a).all(axis=1).any() for a in actions)
+        obs, _, _, _ = env.step(actions)
+    policy.reset()
+    one = policy.act({k: v[0] for k, v in obs.items()})
+    assert one.shape == (2,) and np.all(np.abs(one) <= 1.0)
+    if algo == "dqn":
+        assert (DEFAULT_DISCRETE_ACTIONS == one).all(axis=1).any()
+    else:
+        assert policy.action_table is None
+
+
+@pytest.mark.parametrize(
+    "algo, env_id",
+    [("ppo", POINTNAV), ("a2c", POINTNAV), ("sac", POINTNAV), ("td3", POINTNAV),
+     ("dqn", POINTNAV), ("recurrent_ppo", POINTNAV), ("recurrent_ppo", CUEMAZE)],
+)
+def test_tiny_run_writes_a_complete_run_folder(algo: str, env_id: str, tmp_path: Path) -> None:
+    cfg = tiny_config(env_id, algo, f"total_timesteps={TOTAL}")
+    run = tmp_path / "run"
+    summary = train(cfg, run, progress=False, verbose=False)
+
+    for name in ("config.yaml", "checkpoints/last.zip", "state.json", "final/model.json",
+                 "final/model.safetensors", "best/model.json", "best/model.safetensors",
+                 "learning_curve.png", "evals.csv", "summary.json"):
+        assert (run / name).is_file(), name
+    assert not list(run.rglob("*.tmp*")), "temporary files left behind"
+    assert load_config(run / "config.yaml") == cfg
+    on_disk = json.loads((run / "summary.json").read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    assert on_disk["env"] == env_id and on_disk["algo"] == algo
+    assert on_disk["num_timesteps"] >= TOTAL
+    assert on_disk["num_timesteps"] == planned_steps(algo, TOTAL)
+    assert json.loads((run / "state.json").read_text())["num_timesteps"] == on_disk["num_timesteps"]
+    with (run / "evals.csv").open(newline="") as f:
+        evals = list(csv.DictReader(f))
+    assert evals and float(evals[-1]["step"]) == on_disk["num_timesteps"]
+    assert 0.0 <= float(evals[-1]["success_rate"]) <= 1.0 and 0.0 <= float(evals[-1]["spl"]) <= 1.0
+    assert on_disk["final_val"]["success_rate"] == pytest.approx(float(evals[-1]["success_rate"]))
+    assert read_meta(run / "final" / "model")["num_timesteps"] == on_disk["num_timesteps"]
+
+    check_drives(run / "final" / "model", env_id, algo)
+    check_drives(run / "best" / "model.json", env_id, algo)
+
+
+def test_resume_of_a_finished_run_adds_no_steps(tmp_path: Path) -> None:
+    cfg = tiny_config(POINTNAV, "a2c", "total_timesteps=64")
+    run = tmp_path / "run"
+    first = train(cfg, run, progress=False, verbose=False)
+    again = train(load_config(run / "config.yaml"), run, resume=True, progress=False, verbose=False)
+    assert again["num_timesteps"] == first["num_timesteps"] == 64
+
+
+def test_resume_without_a_checkpoint_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump(tiny_config(POINTNAV, "a2c", "total_timesteps=64")))
+    assert cli.main(["train", "--resume", str(run), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no checkpoint" in err and "Traceback" not in err
+
+
+def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Path) -> None:
+    """SIGKILL a ``smartbot train`` process after its first checkpoint, then ``--resume``.
+
+    The checkpoint interval (48) is not a multiple of the rollout (2 robots x 16 steps) and
+    the total (500) is not either: the resumed run must still end on the same rollout
+    boundary as an uninterrupted run of the same config.
+    """
+    total, every = 500, 48
+    sets = ["n_steps=16", "batch_size=32", "n_epochs=1", ON_POLICY_NET,
+            f"checkpoint_every_steps={every}"]
+    out = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "training.cli", "train", "--env", POINTNAV, "--algo", "ppo",
+           "--out", str(out), "--name", "killed", "--no-progress", "--total-timesteps", str(total)]
+    for item in [*TINY, *sets]:
+        cmd += ["--set", item]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    try:
+        while not list(out.glob("*/state.json")):
+            assert proc.poll() is None, f"training ended early: {proc.stderr.read()!r}"  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "no checkpoint was written"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    (run,) = out.iterdir()
+    assert (run / "checkpoints" / "last.zip").is_file()
+    assert not (run / "summary.json").exists()
+    at_kill = json.loads((run / "state.json").read_text())["num_timesteps"]
+    assert 0 < at_kill < total
+
+    assert cli.main(["train", "--resume", str(run), "--no-progress"]) == 0
+    resumed = json.loads((run / "summary.json").read_text())["num_timesteps"]
+
+    reference = train(resolve_config(POINTNAV, "ppo", overrides=[*TINY, *sets,
+                                                                 f"total_timesteps={total}"]),
+                      tmp_path / "uninterrupted", progress=False, verbose=False)
+    assert resumed == reference["num_timesteps"] == math.ceil(total / 32) * 32
+    assert (run / "final" / "model.safetensors").is_file()
+    load_policy(run / "final" / "model", POINTNAV)
