@@ -94,7 +94,7 @@ class TaskConfig(Spec):
     contact: str = "penalize"
     progress_weight: float = 1.0
     success_bonus: float = 10.0
-    contact_penalty: float = 0.1
+    contact_penalty: float = 0.5
     time_penalty: float = 0.01
     n_maps: int = 256
     goals_per_map: int = 8

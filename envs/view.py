@@ -33,8 +33,7 @@ def task_of(env: Any) -> BatchedTask:
     task = getattr(getattr(env, "unwrapped", env), "task", None)
     if not isinstance(task, BatchedTask):
         raise TypeError(
-            f"env: {type(env).__name__} is not a smartbot env; "
-            "pass gym.make('smartbot/<Task>-v0')"
+            f"env: {type(env).__name__} is not a smartbot env; pass gym.make('smartbot/<Task>-v0')"
         )
     if task.num_envs != 1:
         raise ValueError(f"env: expected a single env (num_envs 1), got {task.num_envs}")

@@ -52,7 +52,8 @@ def _check_extractor_kwargs(cls: type[Any], kwargs: Any) -> None:
     for key in kwargs:
         if key not in allowed:
             raise ValueError(
-                f"policy.extractor_kwargs.{key}: unknown for {cls.__name__}; allowed: {', '.join(allowed)}"
+                f"policy.extractor_kwargs.{key}: unknown for {cls.__name__}; "
+                f"allowed: {', '.join(allowed)}"
             )
 
 
@@ -66,9 +67,13 @@ def _check_net_arch(algo: str, arch: Any) -> None:
         allowed = ("pi", "qf") if algo in ("sac", "td3") else ("pi", "vf")
         for key, value in arch.items():
             if key not in allowed:
-                raise ValueError(f"policy.net_arch.{key}: unknown key for {algo}; allowed: {', '.join(allowed)}")
+                raise ValueError(
+                    f"policy.net_arch.{key}: unknown key for {algo}; allowed: {', '.join(allowed)}"
+                )
             if not layers(value):
-                raise ValueError(f"policy.net_arch.{key}: expected a list of layer sizes >= 1, got {value!r}")
+                raise ValueError(
+                    f"policy.net_arch.{key}: expected a list of layer sizes >= 1, got {value!r}"
+                )
     elif not layers(arch):
         raise ValueError(f"policy.net_arch: expected a list of layer sizes >= 1, got {arch!r}")
 

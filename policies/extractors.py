@@ -95,8 +95,8 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             top = float(np.max(box.high))
             self.image_scale[k] = 1.0 / top if np.isfinite(top) and top > 0 else 1.0
         self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
-        plain_dims = np.setdiff1d(np.arange(n_raw), angle_dims)  # non-persistent: derived
-        self.register_buffer("plain_dims", torch.as_tensor(plain_dims, dtype=torch.long), persistent=False)
+        plain_dims = torch.as_tensor(np.setdiff1d(np.arange(n_raw), angle_dims), dtype=torch.long)
+        self.register_buffer("plain_dims", plain_dims, persistent=False)  # derived: not saved
         if vector_keys:
             self.scale = _Scale(lows, highs)
             self.mlp = MLP(n_vec, mlp_hidden, "relu")

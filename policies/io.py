@@ -181,7 +181,9 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"model: {side} is not a smartbot policy file (format should be {FORMAT})")
     missing = [k for k in _REQUIRED if k not in meta]
     if missing:
-        raise ValueError(f"model: {side} lacks the field {missing[0]!r} (required: {', '.join(_REQUIRED)})")
+        raise ValueError(
+            f"model: {side} lacks the field {missing[0]!r} (required: {', '.join(_REQUIRED)})"
+        )
     return meta
 
 
@@ -236,8 +238,9 @@ def load_policy(
     try:
         missing, unexpected = policy.load_state_dict(state, strict=False)
     except RuntimeError as err:  # tensor shapes differ from the architecture in the JSON
+        detail = str(err).splitlines()[-1].strip()
         raise ModelMismatchError(
-            f"model: {weights} does not match its architecture ({str(err).splitlines()[-1].strip()})"
+            f"model: {weights} does not match its architecture ({detail})"
         ) from None
     if missing or unexpected:
         raise ModelMismatchError(

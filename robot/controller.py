@@ -427,7 +427,8 @@ class Controller:
             self.last_explain = dict(explain()) if callable(explain) else {}
         manual = self.manual_action is not None
         action = (
-            np.array(self.manual_action, dtype=np.float32).reshape(-1) if manual
+            np.array(self.manual_action, dtype=np.float32).reshape(-1)
+            if manual
             else policy_action.copy()
         )
         intervened = False

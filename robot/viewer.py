@@ -44,10 +44,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from robot.controller import Controller, EpisodeStats, SafetyLayer, StepRecord
-from robot.topdown import TopDownRenderer
+from robot.topdown import COLOURS, TopDownRenderer
 from robot.video import VideoWriter
 from robot.view_state import ViewState
-from robot.world import TARGET_COLOURS, World
+from robot.world import TARGET_COLOURS, TARGET_NAMES, World
 
 __all__ = ["Viewer", "Hud", "ViewerApp", "run_viewer", "NoDisplayError", "SPEEDS", "KEY_HELP"]
 
@@ -141,8 +141,12 @@ def _open_window(pg: Any, width: int, height: int) -> Any:
     """The display surface of a new window; NoDisplayError when there is no screen to show
     it on (SDL falls back to its invisible "offscreen" driver without one)."""
     asked = os.environ.get("SDL_VIDEODRIVER", "").strip().lower()
-    if (sys.platform.startswith("linux") and not asked and not os.environ.get("DISPLAY")
-            and not os.environ.get("WAYLAND_DISPLAY")):
+    if (
+        sys.platform.startswith("linux")
+        and not asked
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
         raise NoDisplayError("DISPLAY is not set")
     try:
         pg.display.init()
@@ -190,8 +194,9 @@ class Viewer:
         fps: float = 10.0,
         manual_speed: tuple[float, float] = (0.8, 0.6),
     ) -> None:
-        if not (isinstance(width, int) and isinstance(height, int) and width >= 480
-                and height >= 360):
+        if not (
+            isinstance(width, int) and isinstance(height, int) and width >= 480 and height >= 360
+        ):
             raise ValueError(f"width, height: expected integers >= 480 x 360, got {width}x{height}")
         pg = _pygame()
         self._pg = pg
@@ -244,8 +249,10 @@ class Viewer:
 
     def _load_font(self, size: int, bold: bool = False, mono: bool = False) -> Any:
         pg = self._pg
-        names = "dejavusansmono,liberationmono,menlo,consolas,couriernew" if mono else (
-            "dejavusans,liberationsans,freesans,helvetica,arial,segoeui"
+        names = (
+            "dejavusansmono,liberationmono,menlo,consolas,couriernew"
+            if mono
+            else ("dejavusans,liberationsans,freesans,helvetica,arial,segoeui")
         )
         try:
             font = pg.font.SysFont(names, size, bold=bold)
@@ -367,8 +374,9 @@ class Viewer:
         self.say(f"saved {p}")
         return p
 
-    def start_recording(self, path: str | os.PathLike[str] | None = None,
-                        fps: float | None = None) -> Path:
+    def start_recording(
+        self, path: str | os.PathLike[str] | None = None, fps: float | None = None
+    ) -> Path:
         """Start writing one frame per :meth:`record_frame` to an MP4 (or GIF) file."""
         if self._writer is not None:
             self.stop_recording()
@@ -432,8 +440,14 @@ class Viewer:
             self._renderers[key] = r
         return r
 
-    def _text(self, font: Any, text: str, colour: Sequence[int], pos: tuple[int, int],
-              anchor: str = "topleft") -> Any:
+    def _text(
+        self,
+        font: Any,
+        text: str,
+        colour: Sequence[int],
+        pos: tuple[int, int],
+        anchor: str = "topleft",
+    ) -> Any:
         img = font.render(text, True, colour)
         rect = img.get_rect(**{anchor: pos})
         self.surface.blit(img, rect)
@@ -488,6 +502,7 @@ class Viewer:
             c = (round(ox + p[0]), round(oy + p[1]))
             pg.draw.circle(self.surface, (20, 20, 20), c, max(4, round(5 * self.scale)))
             pg.draw.circle(self.surface, ACCENT, c, max(3, round(4 * self.scale)))
+        self._draw_legend(state, path_arr is not None, pg.Rect(ox, oy, w, h))
         # badges in the map's top-left corner
         x, y = mr.x + 8, mr.y + 8
         badges: list[tuple[str, tuple[int, int, int]]] = []
@@ -509,6 +524,39 @@ class Viewer:
             self.surface.blit(img_t, img_t.get_rect(center=box.center))
             x = box.right + 8
 
+    def _draw_legend(self, state: ViewState, has_path: bool, map_px: Any) -> None:
+        """A key to the map's colours and its size, under the map when there is room."""
+        pg = self._pg
+        mr = self.map_rect
+        font = self._font_small
+        lh = font.get_linesize()
+        if mr.bottom - map_px.bottom < lh + 8 or state.world is None:
+            return
+        y = map_px.bottom + (mr.bottom - map_px.bottom - lh) // 2
+        x = mr.x + 10
+        goal_rgb = COLOURS["goal"]
+        if state.target_colour is not None and 0 <= state.target_colour < len(TARGET_COLOURS):
+            goal_rgb = TARGET_COLOURS[state.target_colour]
+        items: list[tuple[str, tuple[int, int, int], str]] = [
+            ("trail", COLOURS["trail"], "line"),
+            ("lidar", COLOURS["ray"], "line"),
+        ]
+        if has_path:
+            items.insert(1, ("plan", COLOURS["path"], "line"))
+        items.append(("target" if state.target_colour is not None else "goal", goal_rgb, "ring"))
+        if state.bumper:
+            items.append(("contact", COLOURS["bumper"], "ring"))
+        cy = y + lh // 2
+        for name, colour, kind in items:
+            if kind == "line":
+                pg.draw.line(self.surface, colour, (x, cy), (x + 18, cy), 3)
+            else:
+                pg.draw.circle(self.surface, colour, (x + 9, cy), 7, 2)
+            rect = self._text(font, name, DIM, (x + 24, y))
+            x = rect.right + 16
+        w_m, h_m = state.world.size_m
+        self._text(font, f"{w_m:.1f} x {h_m:.1f} m, grid 1 m", DIM, (mr.right - 10, y), "topright")
+
     def _row_h(self) -> int:
         return int(self._font.get_linesize())
 
@@ -521,8 +569,15 @@ class Viewer:
         self._text(self._font, value, colour, (pr.right - 12, y), "topright")
         return y + self._row_h()
 
-    def _bar(self, y: int, label: str, value: float | None, mean: float | None,
-             std: float | None, raw: float | None) -> int:
+    def _bar(
+        self,
+        y: int,
+        label: str,
+        value: float | None,
+        mean: float | None,
+        std: float | None,
+        raw: float | None,
+    ) -> int:
         """A horizontal bar in [-1, 1] for one action component."""
         pg = self._pg
         pr = self.panel_rect
@@ -568,8 +623,13 @@ class Viewer:
         pg = self._pg
         pr = self.panel_rect
         rect = self._text(self._font_small, title.upper(), ACCENT, (pr.x + 12, y))
-        pg.draw.line(self.surface, (70, 74, 88), (rect.right + 8, rect.centery),
-                     (pr.right - 12, rect.centery), 1)
+        pg.draw.line(
+            self.surface,
+            (70, 74, 88),
+            (rect.right + 8, rect.centery),
+            (pr.right - 12, rect.centery),
+            1,
+        )
         return y + self._font_small.get_linesize() + 2
 
     def _hud_height(self, state: ViewState, hud: Hud) -> int:
@@ -591,9 +651,15 @@ class Viewer:
         pg.draw.rect(surf, PANEL, pr, border_radius=6)
         y = pr.y + 8
         task = state.task.split("/")[-1] or "smartbot"
-        self._text(self._font_big, task, TEXT, (pr.x + 12, y))
+        title = self._text(self._font_big, task, TEXT, (pr.x + 12, y))
         if hud.label:
-            label = hud.label if len(hud.label) <= 22 else "..." + hud.label[-21:]
+            room = pr.right - 12 - (title.right + 16)
+            label = hud.label
+            if self._font.size(label)[0] > room:  # keep the end of a long model path
+                tail = label
+                while tail and self._font.size("..." + tail)[0] > room:
+                    tail = tail[1:]
+                label = "..." + tail
             self._text(self._font, label, ACCENT, (pr.right - 12, y + 3), "topright")
         y += self._font_big.get_linesize() + 6
         # camera
@@ -626,16 +692,15 @@ class Viewer:
         y = self._row(y, "return", f"{state.episode_return:+.2f}")
         done = state.episodes_done
         rate = f"  ({100.0 * state.successes / done:.0f}%)" if done else ""
-        y = self._row(y, "successes", f"{state.successes} / {done} eps{rate}",
-                      GOOD if state.success else TEXT)
+        y = self._row(
+            y, "successes", f"{state.successes} / {done} eps{rate}", GOOD if state.success else TEXT
+        )
         hit = f"   ({state.episodes_with_contact} / {done} eps)" if done else ""
         y = self._row(y, "contacts", f"{state.contacts}{hit}", BAD if state.bumper else TEXT)
         for k_, v in state.extra.items():
             colour = TEXT
-            if k_ in ("target", "cue") and isinstance(v, str):
-                names = ("red", "green", "blue", "yellow", "magenta", "cyan")
-                if v in names:
-                    colour = TARGET_COLOURS[names.index(v)]
+            if k_ in ("target", "cue") and v in TARGET_NAMES:
+                colour = TARGET_COLOURS[TARGET_NAMES.index(v)]
             y = self._row(y, k_, _fmt(v), colour)
         # policy
         y = self._section(y + 2, "policy" + ("  (manual driving)" if self.manual else ""))
@@ -670,8 +735,10 @@ class Viewer:
             if hud.latency_p99_ms is not None:
                 lat += f"  (p99 {hud.latency_p99_ms:.1f})"
             y = self._row(y, "latency", lat)
-        y = self._row(y, "watchdog", f"{hud.overruns} overruns", BAD if hud.overruns else TEXT)
-        safety = f"on, {hud.interventions} stops" if hud.safety else "off"
+        over = f"{hud.overruns} overrun" + ("" if hud.overruns == 1 else "s")
+        y = self._row(y, "watchdog", over, BAD if hud.overruns else TEXT)
+        stops = f"{hud.interventions} stop" + ("" if hud.interventions == 1 else "s")
+        safety = f"on, {stops}" if hud.safety else "off"
         y = self._row(y, "safety", safety, ACCENT if hud.intervened else TEXT)
         pace = f"x{self.speed:g} real time" if hud.realtime else "as fast as possible"
         self._row(y, "speed", f"{pace}, {self.fps_measured:.0f} fps")
@@ -839,6 +906,7 @@ class ViewerApp:
             return False
         if v.reset_requested:
             v.reset_requested = False
+            self._hold_until = 0.0
             ctl.reset()
             return True
         if v.paused:
@@ -924,8 +992,14 @@ def run_viewer(
         if headless:
             n = 1 if episodes is None else int(episodes)
             if record is None:
-                ctl = Controller(env, policy, deterministic=deterministic, safety=safety,
-                                 control_dt=dt, seed=seed)
+                ctl = Controller(
+                    env,
+                    policy,
+                    deterministic=deterministic,
+                    safety=safety,
+                    control_dt=dt,
+                    seed=seed,
+                )
                 ctl.run(n, seed)
                 return [s for s in ctl.history if s.completed]
             app = ViewerApp(env, policy, view_state_fn, viewer, label=label, episodes=n,

@@ -50,8 +50,8 @@ PER_ALGO: dict[str, list[str]] = {
     "recurrent_ppo": ["n_steps=32", "batch_size=32", "n_epochs=1", ON_POLICY_NET,
                       "policy.lstm_hidden_size=16"],
 }
-#: steps per rollout of the on-policy algorithms above (n_steps x n_envs)
-ROLLOUT = {"ppo": 64, "a2c": 16, "recurrent_ppo": 64}
+#: steps between two updates above: n_steps x n_envs (on-policy), train_freq x n_envs
+ROLLOUT = {"ppo": 64, "a2c": 16, "recurrent_ppo": 64, "sac": 2, "td3": 2, "dqn": 8}
 TOTAL = 300  # not a multiple of any rollout: runs end on the next rollout boundary
 
 
@@ -70,10 +70,7 @@ def tiny_config(env_id: str, algo: str, *extra: str) -> dict[str, Any]:
 
 def planned_steps(algo: str, total: int) -> int:
     """The step count an uninterrupted run reaches: the first rollout boundary >= total."""
-    rollout = ROLLOUT.get(algo, 2)  # off-policy: one step of the 2 robots (train_freq 1)
-    if algo == "dqn":
-        rollout = 4 * 2  # dqn.yaml: train_freq 4
-    return math.ceil(total / rollout) * rollout
+    return math.ceil(total / ROLLOUT[algo]) * ROLLOUT[algo]
 
 
 def check_drives(path: Path, env_id: str, algo: str) -> None:
@@ -113,7 +110,7 @@ def test_tiny_run_writes_a_complete_run_folder(algo: str, env_id: str, tmp_path:
 
     for name in ("config.yaml", "checkpoints/last.zip", "state.json", "final/model.json",
                  "final/model.safetensors", "best/model.json", "best/model.safetensors",
-                 "learning_curve.png", "evals.csv", "summary.json"):
+                 "learning_curve.png", "evals.csv", "episodes.csv", "summary.json"):
         assert (run / name).is_file(), name
     assert not list(run.rglob("*.tmp*")), "temporary files left behind"
     assert load_config(run / "config.yaml") == cfg
@@ -142,10 +139,13 @@ def test_resume_of_a_finished_run_adds_no_steps(tmp_path: Path) -> None:
     assert again["num_timesteps"] == first["num_timesteps"] == 64
 
 
-def test_resume_without_a_checkpoint_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_without_a_checkpoint_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / "run"
     run.mkdir()
-    (run / "config.yaml").write_text(yaml.safe_dump(tiny_config(POINTNAV, "a2c", "total_timesteps=64")))
+    cfg = tiny_config(POINTNAV, "a2c", "total_timesteps=64")
+    (run / "config.yaml").write_text(yaml.safe_dump(cfg))
     assert cli.main(["train", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no checkpoint" in err and "Traceback" not in err
@@ -186,11 +186,15 @@ def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Pat
     (run,) = out.iterdir()
     assert (run / "checkpoints" / "last.zip").is_file()
     assert not (run / "summary.json").exists()
-    at_kill = json.loads((run / "state.json").read_text())["num_timesteps"]
-    assert 0 < at_kill < total
+    state = json.loads((run / "state.json").read_text())
+    at_kill = state["num_timesteps"]
+    assert 0 < at_kill < total and at_kill % 32 == 0  # checkpoints fall between rollouts
+    assert state["wall_seconds"] > 0
 
     assert cli.main(["train", "--resume", str(run), "--no-progress"]) == 0
-    resumed = json.loads((run / "summary.json").read_text())["num_timesteps"]
+    summary = json.loads((run / "summary.json").read_text())
+    resumed = summary["num_timesteps"]
+    assert summary["wall_seconds_total"] >= round(state["wall_seconds"], 1)  # both sessions
 
     reference = train(resolve_config(POINTNAV, "ppo", overrides=[*TINY, *sets,
                                                                  f"total_timesteps={total}"]),

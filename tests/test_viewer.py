@@ -179,7 +179,8 @@ def test_picture_shows_the_planned_path_and_hud(app: ViewerApp) -> None:
     path_px = np.all(np.abs(frame.astype(int) - COLOURS["path"]) < 30, axis=-1)
     assert path_px.sum() > 30  # the expert's planned path is drawn on the map
     # the camera (PointNav does not observe it; the viewer shows it anyway) is enlarged
-    assert app.state().camera is not None and app.state().camera.shape == (3, 64, 64)
+    camera = app.state().camera
+    assert camera is not None and camera.shape == (3, 64, 64)
 
 
 def test_headless_video_frame_count_and_fps(tmp_path: Path) -> None:

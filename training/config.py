@@ -218,9 +218,13 @@ def validate_config(cfg: dict[str, Any]) -> None:
     unknown = sorted(set(cfg) - set(TOP_KEYS))
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(TOP_KEYS)}")
-    if cfg["env"] not in TASK_IDS:
-        raise ConfigError(f"env: {cfg['env']!r} is not allowed; allowed: {', '.join(TASK_IDS)}")
-    algo = cfg["algo"]
+    if cfg.get("env") not in TASK_IDS:
+        raise ConfigError(
+            f"env: {cfg.get('env')!r} is not allowed; allowed: {', '.join(TASK_IDS)}"
+        )
+    algo = cfg.get("algo")
+    if algo not in ALGOS:
+        raise ConfigError(f"algo: {algo!r} is not allowed; allowed: {', '.join(ALGOS)}")
     _num("total_timesteps", cfg.get("total_timesteps"), 1, 1e12, True)
     _num("n_envs", cfg.get("n_envs"), 1, 4096, True)
     _num("seed", cfg.get("seed"), 0, 2**63 - 1, True)

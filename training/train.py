@@ -146,7 +146,8 @@ def plot_learning_curve(path: Path, episodes: list[dict[str, float]], evals: lis
     ax2.set(xlabel="steps", ylabel="episode return", title=f"{title}: return")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        if ax.get_legend_handles_labels()[0]:  # nothing to label before the first episode
+            ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -192,10 +193,12 @@ def train(
         _save_policy(m, cfg, run_dir / "best" / "model", {"val": summary, "num_timesteps": int(m.num_timesteps)})
 
     evaluator = PeriodicEval(int(cfg["eval"]["every_steps"]), _evaluator(cfg), on_best, evals, verbose)
-    ckpt_cb = Checkpointer(run_dir, int(cfg["checkpoint_every_steps"]),
-                           lambda: {"episodes": episodes.history, "evals": evals})
-    bar = RichProgress(total, episodes, f"{task_slug(cfg['env'])} {cfg['algo']} s{cfg['seed']}", progress)
+    wall_before = float(state.get("wall_seconds", 0.0))  # training time of earlier sessions
     t0 = time.perf_counter()
+    ckpt_cb = Checkpointer(run_dir, int(cfg["checkpoint_every_steps"]),
+                           lambda: {"episodes": episodes.history, "evals": evals,
+                                    "wall_seconds": wall_before + time.perf_counter() - t0})
+    bar = RichProgress(total, episodes, f"{task_slug(cfg['env'])} {cfg['algo']} s{cfg['seed']}", progress)
     remaining = total - int(model.num_timesteps)
     if remaining > 0:
         model.learn(remaining, callback=[episodes, bar, evaluator, ckpt_cb],
@@ -217,7 +220,7 @@ def train(
         "run_dir": str(run_dir), "env": cfg["env"], "algo": cfg["algo"], "seed": cfg["seed"],
         "num_timesteps": int(model.num_timesteps), "wall_seconds_this_session": round(wall, 1),
         "steps_per_second": round(bar.steps_per_second, 1),
-        "wall_seconds_total": round(wall + float(state.get("wall_seconds", 0.0)), 1),
+        "wall_seconds_total": round(wall + wall_before, 1),
         "final_val": evals[-1] if evals else None,
         "best_val": max(evals, key=lambda e: (e["success_rate"], e["spl"])) if evals else None,
         "device": device,

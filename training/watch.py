@@ -154,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
         viewer.close()
     for s in stats:
         print(_summary_line(s))
-    if stats:
+    if not stats:
+        print("no episode finished")
+    else:
         n = len(stats)
         wins = sum(s.success for s in stats)
         print(f"{wins}/{n} episodes succeeded on {env_id} ({args.split} maps), policy {label}")
