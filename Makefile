@@ -4,8 +4,6 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
-export SDL_VIDEODRIVER ?= dummy
-export SDL_AUDIODRIVER ?= dummy
 export MPLBACKEND ?= Agg
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
@@ -21,12 +19,14 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[dev]' torch==2.13.0
 	touch $(STAMP)
 
+# Tests never need a screen: SDL draws off-screen.
 test: $(STAMP)
-	$(PY) -m pytest
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -m slow
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -m slow
 
+# Trains, evaluates and records; opens the viewer only where a display exists.
 demo: $(STAMP)
 	$(PY) -m training.cli demo
 

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from training import cli
-from training.demo import drive
+from training.scripted_demo import drive
 
 
 def test_demo_job_writes_videos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    rc = cli.main(["demo", "--seed", "1", "--steps", "25", "--out", str(out), "--fps", "5"])
+    rc = cli.main(["demo", "--scripted", "--seed", "1", "--steps", "25", "--out", str(out), "--fps", "5"])
     assert rc in (0, 1)  # 25 steps may not reach the goal
     printed = capsys.readouterr().out
     lines = printed.strip().splitlines()
@@ -46,5 +46,26 @@ def test_frames_are_panels() -> None:
 
 
 def test_bad_options_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo", "--steps", "0", "--out", str(tmp_path)]) == 2
+    assert cli.main(["demo", "--scripted", "--steps", "0", "--out", str(tmp_path)]) == 2
     assert "--steps" in capsys.readouterr().err
+
+
+def test_demo_pipeline_trains_evaluates_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``smartbot demo``: train (tiny budget), evaluate 3 policies, record; last lines say where."""
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    out = tmp_path / "demo"
+    rc = cli.main(["demo", "--timesteps", "2048", "--episodes", "2", "--video-episodes", "1",
+                   "--out", str(out), "--no-viewer"])
+    assert rc == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2] == f"report: {out / 'report.md'}"
+    assert lines[-1] == f"video:  {out / 'pointnav_ppo.mp4'}"
+    report = (out / "report.md").read_text()
+    for name in ("ppo (demo)", "expert", "random"):
+        assert f"| {name} |" in report
+    assert (out / "eval.json").is_file()
+    assert (out / "pointnav_ppo" / "final" / "model.json").is_file()
+    n = sum(1 for _ in iio.imiter(out / "pointnav_ppo.mp4", plugin="FFMPEG"))
+    assert n >= 2

@@ -167,21 +167,20 @@ def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Pat
     for item in [*TINY, *sets]:
         cmd += ["--set", item]
     env = {**os.environ, "MPLBACKEND": "Agg", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 240
-    try:
-        while not list(out.glob("*/state.json")):
-            assert proc.poll() is None, f"training ended early: {proc.stderr.read()!r}"  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "no checkpoint was written"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        assert proc.stderr is not None
-        proc.stderr.close()
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 240
+        try:
+            while not list(out.glob("*/state.json")):
+                assert proc.poll() is None, f"training ended early: {log.read_text()[-2000:]}"
+                assert time.monotonic() < deadline, "no checkpoint was written"
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     (run,) = out.iterdir()
     assert (run / "checkpoints" / "last.zip").is_file()
