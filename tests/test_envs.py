@@ -568,7 +568,7 @@ def test_contact_penalize_does_not_end_the_episode() -> None:
         _, _, terminated, truncated, info = env.step(np.array([1.0, 0.0], np.float32))
         if info["collided"]:
             hits += 1
-            assert info["reward_contact"] == -0.1
+            assert info["reward_contact"] == -0.5  # the default contact_penalty
             assert not terminated
         if terminated or truncated:
             break

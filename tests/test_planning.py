@@ -215,5 +215,7 @@ def test_random_maps_consistent(seed: int) -> None:
     assert (p is not None) == reachable
     if p is not None:
         assert p.length >= math.dist(s, t) - 1e-9
-        assert p.length <= float(field[tuple(free_cells[i])]) + 1e-3
+        # Both approximate the any-angle geodesic: A* (8-connected, string-pulled) within a
+        # few percent, the 16-connected field within ~2.7% above it.
+        assert p.length <= 1.04 * float(field[tuple(free_cells[i])]) + 1e-3
         path_is_safe(g, occ, p.points)
