@@ -42,7 +42,13 @@ Obs = dict[str, NDArray[Any]]
 
 #: Names of the default discrete actions (index = action).
 ACTION_NAMES: tuple[str, ...] = (
-    "stop", "forward", "forward-left", "forward-right", "turn-left", "turn-right", "backward",
+    "stop",
+    "forward",
+    "forward-left",
+    "forward-right",
+    "turn-left",
+    "turn-right",
+    "backward",
 )
 #: Normalised linear command of each default action (times ``robot.max_linear`` m/s).
 DEFAULT_LINEAR: tuple[float, ...] = (0.0, 1.0, 0.6, 0.6, 0.0, 0.0, -0.5)
@@ -287,8 +293,12 @@ class DomainRandomization(gym.Wrapper[Obs, Any, Obs, Any], gym.utils.RecordConst
         noise_keys: Sequence[str] | None = None,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
-            self, noise_std=noise_std, latency_steps=latency_steps, friction=friction,
-            seed=seed, noise_keys=noise_keys,
+            self,
+            noise_std=noise_std,
+            latency_steps=latency_steps,
+            friction=friction,
+            seed=seed,
+            noise_keys=noise_keys,
         )
         gym.Wrapper.__init__(self, env)
         space = _dict_space(env, "DomainRandomization")
@@ -304,7 +314,8 @@ class DomainRandomization(gym.Wrapper[Obs, Any, Obs, Any], gym.utils.RecordConst
         if seed is not None and not seed_ok:
             raise ValueError(f"seed: {seed!r} is not allowed; expected None or an integer >= 0")
         floats = [
-            k for k, sp in space.spaces.items()
+            k
+            for k, sp in space.spaces.items()
             if isinstance(sp, spaces.Box) and np.issubdtype(sp.dtype, np.floating)
         ]
         if noise_keys is None:
@@ -336,7 +347,9 @@ class DomainRandomization(gym.Wrapper[Obs, Any, Obs, Any], gym.utils.RecordConst
     def domain(self) -> dict[str, Any]:
         """The current episode's draws: noise_std (float), latency_steps (int), friction (float)."""
         return {
-            "noise_std": self.noise_std, "latency_steps": self.latency, "friction": self.friction,
+            "noise_std": self.noise_std,
+            "latency_steps": self.latency,
+            "friction": self.friction,
         }
 
     def _draw(self) -> None:

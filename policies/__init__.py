@@ -11,4 +11,11 @@ from policies.baselines import RandomPolicy, ScriptedExpert
 from policies.io import ModelMismatchError, load_policy, save_policy
 from policies.sb3_policy import SB3Policy
 
-__all__ = ["RandomPolicy", "ScriptedExpert", "load_policy", "save_policy", "ModelMismatchError", "SB3Policy"]
+__all__ = [
+    "RandomPolicy",
+    "ScriptedExpert",
+    "load_policy",
+    "save_policy",
+    "ModelMismatchError",
+    "SB3Policy",
+]

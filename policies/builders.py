@@ -84,7 +84,8 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(cfg) - POLICY_KEYS[algo])
     if unknown:
         raise ValueError(
-            f"policy.{unknown[0]}: unknown key for {algo}; allowed: {', '.join(sorted(POLICY_KEYS[algo]))}"
+            f"policy.{unknown[0]}: unknown key for {algo}; "
+            f"allowed: {', '.join(sorted(POLICY_KEYS[algo]))}"
         )
     kwargs: dict[str, Any] = {}
     name = cfg.get("extractor", "smartbot")
@@ -141,8 +142,11 @@ def policy_class(algo: str) -> type[Any]:
 
 
 def build_policy_network(
-    algo: str, observation_space: spaces.Space[Any], action_space: spaces.Space[Any],
-    cfg: dict[str, Any], device: str = "cpu",
+    algo: str,
+    observation_space: spaces.Space[Any],
+    action_space: spaces.Space[Any],
+    cfg: dict[str, Any],
+    device: str = "cpu",
 ) -> torch.nn.Module:
     """An untrained SB3 policy network of ``algo`` for these spaces (weights to be loaded)."""
     cls = policy_class(algo)

@@ -63,25 +63,39 @@ class SmartbotExtractor(BaseFeaturesExtractor):
     """
 
     def __init__(
-        self, observation_space: spaces.Dict, cnn_channels: Sequence[int] = (32, 64, 64),
-        cnn_features: int = 256, mlp_hidden: Sequence[int] = (128,), batch_norm: bool = False,
+        self,
+        observation_space: spaces.Dict,
+        cnn_channels: Sequence[int] = (32, 64, 64),
+        cnn_features: int = 256,
+        mlp_hidden: Sequence[int] = (128,),
+        batch_norm: bool = False,
         dropout: float = 0.0,
     ) -> None:
         image_keys = sorted(k for k, s in observation_space.spaces.items() if is_image_space(s))
         vector_keys = sorted(k for k in observation_space.spaces if k not in image_keys)
         for k in vector_keys:
             if not isinstance(observation_space[k], spaces.Box):
-                raise ValueError(f"observation_space[{k!r}]: expected a Box, got {observation_space[k]}")
+                raise ValueError(
+                    f"observation_space[{k!r}]: expected a Box, got {observation_space[k]}"
+                )
         n_raw = sum(int(np.prod(observation_space[k].shape or ())) for k in vector_keys)
         if vector_keys:
-            lows = np.concatenate([np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
-            highs = np.concatenate([np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys])  # type: ignore[attr-defined]
-            angle_dims = np.flatnonzero(np.isclose(lows, -np.pi, atol=1e-5) & np.isclose(highs, np.pi, atol=1e-5))
+            lows = np.concatenate(
+                [np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys]
+            )  # type: ignore[attr-defined]
+            highs = np.concatenate(
+                [np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys]
+            )  # type: ignore[attr-defined]
+            angle_dims = np.flatnonzero(
+                np.isclose(lows, -np.pi, atol=1e-5) & np.isclose(highs, np.pi, atol=1e-5)
+            )
         else:
             lows = highs = np.zeros(0)
             angle_dims = np.zeros(0, dtype=np.int64)
         n_vec = n_raw + len(angle_dims)  # each angle: its value replaced by (sin, cos)
-        total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(vector_keys)
+        total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(
+            vector_keys
+        )
         super().__init__(observation_space, features_dim=int(total))
         self.image_keys = image_keys
         self.vector_keys = vector_keys
@@ -106,7 +120,9 @@ class SmartbotExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
-        parts = [self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys]
+        parts = [
+            self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
+        ]
         if self.vector_keys:
             v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
             feats = [self.scale(v)]

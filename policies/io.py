@@ -31,8 +31,13 @@ from gymnasium import spaces
 from policies.sb3_policy import SB3Policy
 
 __all__ = [
-    "ModelMismatchError", "save_policy", "load_policy", "describe_space", "space_from_json",
-    "space_differences", "FORMAT",
+    "ModelMismatchError",
+    "save_policy",
+    "load_policy",
+    "describe_space",
+    "space_from_json",
+    "space_differences",
+    "FORMAT",
 ]
 
 FORMAT = "smartbot-policy-v1"
@@ -56,13 +61,21 @@ def describe_space(space: spaces.Space[Any]) -> dict[str, Any]:
         return {"type": "Dict", "spaces": {k: describe_space(s) for k, s in space.spaces.items()}}
     if isinstance(space, spaces.Box):
         return {
-            "type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-            "low": np.asarray(space.low, np.float64).ravel()[:1].tolist() if np.all(space.low == space.low.ravel()[0]) else np.asarray(space.low, np.float64).tolist(),
-            "high": np.asarray(space.high, np.float64).ravel()[:1].tolist() if np.all(space.high == space.high.ravel()[0]) else np.asarray(space.high, np.float64).tolist(),
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": np.asarray(space.low, np.float64).ravel()[:1].tolist()
+            if np.all(space.low == space.low.ravel()[0])
+            else np.asarray(space.low, np.float64).tolist(),
+            "high": np.asarray(space.high, np.float64).ravel()[:1].tolist()
+            if np.all(space.high == space.high.ravel()[0])
+            else np.asarray(space.high, np.float64).tolist(),
         }
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n)}
-    raise ValueError(f"space: {type(space).__name__} is not supported; allowed: Box, Discrete, Dict")
+    raise ValueError(
+        f"space: {type(space).__name__} is not supported; allowed: Box, Discrete, Dict"
+    )
 
 
 def space_from_json(d: dict[str, Any]) -> spaces.Space[Any]:
@@ -73,15 +86,27 @@ def space_from_json(d: dict[str, Any]) -> spaces.Space[Any]:
     if kind == "Box":
         shape = tuple(int(x) for x in d["shape"])
         dtype = np.dtype(d["dtype"])
-        low = np.broadcast_to(np.asarray(d["low"], np.float64).reshape(-1) if len(d["low"]) == 1 else np.asarray(d["low"], np.float64).reshape(shape), shape)
-        high = np.broadcast_to(np.asarray(d["high"], np.float64).reshape(-1) if len(d["high"]) == 1 else np.asarray(d["high"], np.float64).reshape(shape), shape)
+        low = np.broadcast_to(
+            np.asarray(d["low"], np.float64).reshape(-1)
+            if len(d["low"]) == 1
+            else np.asarray(d["low"], np.float64).reshape(shape),
+            shape,
+        )
+        high = np.broadcast_to(
+            np.asarray(d["high"], np.float64).reshape(-1)
+            if len(d["high"]) == 1
+            else np.asarray(d["high"], np.float64).reshape(shape),
+            shape,
+        )
         return spaces.Box(low.astype(dtype), high.astype(dtype), shape, dtype)
     if kind == "Discrete":
         return spaces.Discrete(int(d["n"]))
     raise ValueError(f"space.type: {kind!r} is not supported; allowed: Box, Discrete, Dict")
 
 
-def space_differences(saved: dict[str, Any], env: dict[str, Any], path: str = "observation") -> list[str]:
+def space_differences(
+    saved: dict[str, Any], env: dict[str, Any], path: str = "observation"
+) -> list[str]:
     """Human-readable differences between two space descriptions (empty when they fit)."""
     out: list[str] = []
     if saved.get("type") != env.get("type"):
@@ -99,11 +124,17 @@ def space_differences(saved: dict[str, Any], env: dict[str, Any], path: str = "o
         return out
     if saved["type"] == "Box":
         if saved["shape"] != env["shape"]:
-            out.append(f"{path}: model expects shape {tuple(saved['shape'])}, env gives {tuple(env['shape'])}")
+            out.append(
+                f"{path}: model expects shape {tuple(saved['shape'])}, "
+                f"env gives {tuple(env['shape'])}"
+            )
         if saved["dtype"] != env["dtype"]:
             out.append(f"{path}: model expects dtype {saved['dtype']}, env gives {env['dtype']}")
         if not out and (saved["low"] != env["low"] or saved["high"] != env["high"]):
-            out.append(f"{path}: bounds differ (model {saved['low']}..{saved['high']}, env {env['low']}..{env['high']})")
+            out.append(
+                f"{path}: bounds differ (model {saved['low']}..{saved['high']}, "
+                f"env {env['low']}..{env['high']})"
+            )
         return out
     if saved != env:
         out.append(f"{path}: model expects {saved}, env gives {env}")
@@ -132,8 +163,13 @@ def _stem(path: str | os.PathLike[str]) -> Path:
 
 
 def save_policy(
-    model: Any, path: str | os.PathLike[str], *, env_id: str, algo: str,
-    policy_config: dict[str, Any], env_kwargs: dict[str, Any] | None = None,
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    env_id: str,
+    algo: str,
+    policy_config: dict[str, Any],
+    env_kwargs: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``PATH.safetensors`` and ``PATH.json`` for an SB3 model (atomically).
@@ -150,7 +186,9 @@ def save_policy(
 
     stem = _stem(path)
     # clone: SB3 shares the extractor between actor and critic; safetensors needs distinct tensors
-    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()}
+    tensors = {
+        k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()
+    }
     meta: dict[str, Any] = {
         "format": FORMAT,
         "algo": algo,
@@ -172,11 +210,15 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     stem = _stem(path)
     side = stem.with_suffix(".json")
     if not side.exists():
-        raise FileNotFoundError(f"model: no such file {side} (expected NAME.json next to NAME.safetensors)")
+        raise FileNotFoundError(
+            f"model: no such file {side} (expected NAME.json next to NAME.safetensors)"
+        )
     try:
         meta = json.loads(side.read_text())
     except json.JSONDecodeError as err:
-        raise ValueError(f"model: {side} is not valid JSON ({err.msg} at line {err.lineno})") from None
+        raise ValueError(
+            f"model: {side} is not valid JSON ({err.msg} at line {err.lineno})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"model: {side} is not a smartbot policy file (format should be {FORMAT})")
     missing = [k for k in _REQUIRED if k not in meta]
@@ -187,7 +229,12 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
-def check_fits(meta: dict[str, Any], env_id: str, observation_space: spaces.Space[Any], action_space: spaces.Space[Any] | None = None) -> None:
+def check_fits(
+    meta: dict[str, Any],
+    env_id: str,
+    observation_space: spaces.Space[Any],
+    action_space: spaces.Space[Any] | None = None,
+) -> None:
     """Raise :class:`ModelMismatchError` saying what differs between a model and an env."""
     problems = []
     if meta["env_id"] != env_id:
@@ -200,8 +247,12 @@ def check_fits(meta: dict[str, Any], env_id: str, observation_space: spaces.Spac
 
 
 def load_policy(
-    path: str | os.PathLike[str], env_id: str | None = None, *, env_kwargs: dict[str, Any] | None = None,
-    deterministic: bool = True, device: str = "cpu",
+    path: str | os.PathLike[str],
+    env_id: str | None = None,
+    *,
+    env_kwargs: dict[str, Any] | None = None,
+    deterministic: bool = True,
+    device: str = "cpu",
 ) -> SB3Policy:
     """Rebuild a saved policy (no unpickling) and wrap it as a Policy/BatchPolicy.
 

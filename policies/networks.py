@@ -13,7 +13,12 @@ from torch import nn
 
 __all__ = ["SmallCNN", "MLP", "ACTIVATIONS", "activation"]
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
 
 
 def activation(name: str) -> type[nn.Module]:
@@ -32,8 +37,14 @@ class SmallCNN(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, height: int, width: int, channels: Sequence[int] = (32, 64, 64),
-        features: int = 256, batch_norm: bool = False, dropout: float = 0.0,
+        self,
+        in_channels: int,
+        height: int,
+        width: int,
+        channels: Sequence[int] = (32, 64, 64),
+        features: int = 256,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -63,7 +74,10 @@ class MLP(nn.Module):
     """Fully connected layers: (B, in_features) -> (B, hidden[-1]) (identity when empty)."""
 
     def __init__(
-        self, in_features: int, hidden: Sequence[int] = (128,), act: str = "relu",
+        self,
+        in_features: int,
+        hidden: Sequence[int] = (128,),
+        act: str = "relu",
         dropout: float = 0.0,
     ) -> None:
         super().__init__()

@@ -86,10 +86,14 @@ class SB3Policy:
         self._state = None
         self._starts = np.ones(num_envs, dtype=bool)
 
-    def act_batch(self, obs: dict[str, NDArray[Any]], episode_starts: NDArray[np.bool_] | None = None) -> NDArray[np.float32]:
+    def act_batch(
+        self, obs: dict[str, NDArray[Any]], episode_starts: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.float32]:
         """{key: (n, ...)} -> (n, 2) actions; ``episode_starts`` (n,) clears recurrent state."""
         n = len(next(iter(obs.values())))
-        starts = np.ones(n, dtype=bool) if episode_starts is None else np.asarray(episode_starts, bool)
+        starts = (
+            np.ones(n, dtype=bool) if episode_starts is None else np.asarray(episode_starts, bool)
+        )
         self._last_obs = obs
         with torch.no_grad():
             if self.recurrent:

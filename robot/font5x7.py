@@ -16,8 +16,16 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GLYPH_W", "GLYPH_H", "CELL_W", "CELL_H", "glyphs", "text_mask", "text_size",
-           "draw_text"]
+__all__ = [
+    "GLYPH_W",
+    "GLYPH_H",
+    "CELL_W",
+    "CELL_H",
+    "glyphs",
+    "text_mask",
+    "text_size",
+    "draw_text",
+]
 
 GLYPH_W = 5
 GLYPH_H = 7

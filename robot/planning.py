@@ -9,7 +9,8 @@ robot's *centre* may be: a coarse cell is free when a disc of the robot radius c
 coarse cell centre overlaps no occupied fine cell and stays inside the world. On it:
 
 * :func:`distance_field` runs a 16-connected Dijkstra (diagonals sqrt(2), knight moves
-  sqrt(5) cells, no corner cutting) from a goal; :func:`geodesic_distance` / :func:`geodesic_many` read it at points.
+  sqrt(5) cells, no corner cutting) from a goal; :func:`geodesic_distance` /
+  :func:`geodesic_many` read it at points.
 * :func:`astar` runs an 8-connected A* (octile heuristic) and string-pulls the cell path with
   exact robot-disc line-of-sight checks on the fine grid, approximating the any-angle
   shortest path.

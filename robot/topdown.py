@@ -207,8 +207,9 @@ def _box_blur(a: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     return out
 
 
-def _overlap_matrix(n_px: int, n_cells: int, ppm: float, cell: float, flip: bool
-                    ) -> NDArray[np.float32]:
+def _overlap_matrix(
+    n_px: int, n_cells: int, ppm: float, cell: float, flip: bool
+) -> NDArray[np.float32]:
     """(n_px, n_cells + 2) share of each pixel covered by each cell along one axis.
 
     Column 0 and column ``n_cells + 1`` stand for everything outside the grid. Pixel ``p``
@@ -332,10 +333,12 @@ class TopDownRenderer:
         x_edges = np.arange(w + 1) / self.ppm
         y_edges = (h - np.arange(h + 1)) / self.ppm
         gw, mw = max(0.02, 0.8 / self.ppm), max(0.015, 1.0 / self.ppm)
-        grout = 1.0 - np.outer(1.0 - _line_share(y_edges, 0.5, gw),
-                               1.0 - _line_share(x_edges, 0.5, gw))
-        grid = 1.0 - np.outer(1.0 - _line_share(y_edges, 1.0, mw),
-                              1.0 - _line_share(x_edges, 1.0, mw))
+        grout = 1.0 - np.outer(
+            1.0 - _line_share(y_edges, 0.5, gw), 1.0 - _line_share(x_edges, 0.5, gw)
+        )
+        grid = 1.0 - np.outer(
+            1.0 - _line_share(y_edges, 1.0, mw), 1.0 - _line_share(x_edges, 1.0, mw)
+        )
         fac = (1.0 - 0.16 * grout * img[..., 3]) * (1.0 - 0.12 * grid * img[..., 4])
         out = np.ascontiguousarray(np.clip(img[..., :3] * fac[..., None] + 0.5, 0, 255), np.uint8)
 
@@ -362,7 +365,11 @@ class TopDownRenderer:
 
     # ------------------------------------------------------------------ dynamic layer
     def _polyline(
-        self, img: NDArray[np.uint8], pts_m: ArrayLike, colour: Sequence[int], width: float,
+        self,
+        img: NDArray[np.uint8],
+        pts_m: ArrayLike,
+        colour: Sequence[int],
+        width: float,
         alpha: float,
     ) -> None:
         p = self.world_to_px(pts_m)
@@ -424,8 +431,10 @@ class TopDownRenderer:
             _discs(img, g, gr, 2.0, _as_colour(gc), 0.95)
             arm = min(gr * 0.5, 6.0)
             cross = np.array(
-                [[g[0, 0] - arm, g[0, 1], g[0, 0] + arm, g[0, 1]],
-                 [g[0, 0], g[0, 1] - arm, g[0, 0], g[0, 1] + arm]]
+                [
+                    [g[0, 0] - arm, g[0, 1], g[0, 0] + arm, g[0, 1]],
+                    [g[0, 0], g[0, 1] - arm, g[0, 0], g[0, 1] + arm],
+                ]
             )
             _segments(img, self._cov, cross, _as_colour(gc), 1.5, 0.95)
         if path is not None:
@@ -445,8 +454,14 @@ class TopDownRenderer:
             seg = np.concatenate([np.broadcast_to(origin, e.shape), e], axis=1)
             _segments(img, self._cov, seg, _as_colour(COLOURS["ray"]), 1.0, 0.45)
             hit = e if lidar_max_range is None else e[rng < lidar_max_range * 0.999]
-            _discs(img, np.ascontiguousarray(hit), max(1.3, 0.025 * ppm), 0.0,
-                   _as_colour(COLOURS["hit"]), 1.0)
+            _discs(
+                img,
+                np.ascontiguousarray(hit),
+                max(1.3, 0.025 * ppm),
+                0.0,
+                _as_colour(COLOURS["hit"]),
+                1.0,
+            )
         # the robot: a disc with an outline and a heading line
         c = self.world_to_px(pz[None, :2])
         rr = max(robot_radius * ppm, 3.0)
@@ -454,8 +469,14 @@ class TopDownRenderer:
         _discs(img, c, rr, 0.0, _as_colour(COLOURS["robot"]), 1.0)
         _discs(img, c, rr - 0.75, 1.5 if not bumper else 3.0, _as_colour(edge), 1.0)
         tip = c + rr * np.array([[math.cos(pz[2]), -math.sin(pz[2])]])
-        _segments(img, self._cov, np.concatenate([c, tip], axis=1),
-                  _as_colour(COLOURS["robot_edge"]), max(2.0, 0.3 * rr), 1.0)
+        _segments(
+            img,
+            self._cov,
+            np.concatenate([c, tip], axis=1),
+            _as_colour(COLOURS["robot_edge"]),
+            max(2.0, 0.3 * rr),
+            1.0,
+        )
         return img
 
 

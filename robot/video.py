@@ -142,8 +142,14 @@ class VideoWriter:
                 pix_fmt_out="yuv420p",
                 quality=None,
                 macro_block_size=1,
-                output_params=["-crf", str(self.quality), "-preset", "veryfast",
-                               "-movflags", "+faststart"],
+                output_params=[
+                    "-crf",
+                    str(self.quality),
+                    "-preset",
+                    "veryfast",
+                    "-movflags",
+                    "+faststart",
+                ],
             )
             self._writer.send(None)
             if (eh, ew) != (h, w):

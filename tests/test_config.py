@@ -22,8 +22,11 @@ from training.config import (
 )
 
 POINTNAV, OBJECTNAV, CUEMAZE = TASK_IDS
-CONFIGS = sorted(p.name for p in resources.files("training").joinpath("configs").iterdir()
-                 if p.name.endswith(".yaml"))
+CONFIGS = sorted(
+    p.name
+    for p in resources.files("training").joinpath("configs").iterdir()
+    if p.name.endswith(".yaml")
+)
 
 
 def ppo(*overrides: str) -> dict[str, Any]:
@@ -70,19 +73,27 @@ def test_bad_values_raise_config_error_naming_the_key(overrides: list[str], key:
 
 
 def test_messages_say_what_is_allowed() -> None:
-    with pytest.raises(ConfigError, match=r"algo_kwargs\.gamma: 2 is not allowed; "
-                                          r"expected a number in \[0, 1\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"algo_kwargs\.gamma: 2 is not allowed; "
+        r"expected a number in \[0, 1\]",
+    ):
         ppo("gamma=2")
-    with pytest.raises(ConfigError, match=r"n_envs: 0 is not allowed; "
-                                          r"expected an integer in \[1, 4096\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"n_envs: 0 is not allowed; "
+        r"expected an integer in \[1, 4096\]",
+    ):
         ppo("n_envs=0")
     with pytest.raises(ConfigError, match=r"batch_size: 8192 exceeds n_steps x n_envs = 4096"):
         ppo("batch_size=8192")  # pointnav_ppo: n_steps 256 x 16 robots
-    with pytest.raises(ConfigError,
-                       match=r"env_kwargs: .*sensors: 'radar' is not allowed; allowed: .*lidar"):
+    with pytest.raises(
+        ConfigError, match=r"env_kwargs: .*sensors: 'radar' is not allowed; allowed: .*lidar"
+    ):
         ppo("env_kwargs.sensors=[lidar, radar]")
-    with pytest.raises(ConfigError,
-                       match=r"algo_kwargs\.n_stepz: unknown for ppo; allowed: .*n_steps"):
+    with pytest.raises(
+        ConfigError, match=r"algo_kwargs\.n_stepz: unknown for ppo; allowed: .*n_steps"
+    ):
         ppo("algo_kwargs.n_stepz=64")
 
 
@@ -111,8 +122,11 @@ def test_keys_of_another_algorithm_are_refused() -> None:
 def test_unknown_algo_or_env() -> None:
     with pytest.raises(ConfigError, match=r"^algo: 'trpo' is not allowed; allowed: ppo, a2c"):
         resolve_config(POINTNAV, "trpo")
-    with pytest.raises(ConfigError, match=r"^env: 'smartbot/Soccer-v0' is not allowed; "
-                                          r"allowed: smartbot/PointNav-v0"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^env: 'smartbot/Soccer-v0' is not allowed; "
+        r"allowed: smartbot/PointNav-v0",
+    ):
         resolve_config("smartbot/Soccer-v0", "ppo")
     with pytest.raises(ConfigError, match=r"^algo: not given"):
         resolve_config(POINTNAV, None)
@@ -155,8 +169,13 @@ def test_set_parses_numbers_as_numbers() -> None:
 
 
 def test_dotted_overrides_merge_into_sections() -> None:
-    cfg = ppo("eval.episodes=7", "policy.net_arch={pi: [8], vf: [8]}", "env_kwargs.max_steps=50",
-              "policy.extractor_kwargs.mlp_hidden=[32, 16]", "n_envs=4")
+    cfg = ppo(
+        "eval.episodes=7",
+        "policy.net_arch={pi: [8], vf: [8]}",
+        "env_kwargs.max_steps=50",
+        "policy.extractor_kwargs.mlp_hidden=[32, 16]",
+        "n_envs=4",
+    )
     assert cfg["eval"]["episodes"] == 7
     assert cfg["eval"]["split"] == "val" and cfg["eval"]["every_steps"] == 250000  # kept
     assert cfg["policy"]["net_arch"] == {"pi": [8], "vf": [8]}

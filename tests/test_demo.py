@@ -15,7 +15,9 @@ from training.scripted_demo import drive
 
 def test_demo_job_writes_videos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
-    rc = cli.main(["demo", "--scripted", "--seed", "1", "--steps", "25", "--out", str(out), "--fps", "5"])
+    rc = cli.main(
+        ["demo", "--scripted", "--seed", "1", "--steps", "25", "--out", str(out), "--fps", "5"]
+    )
     assert rc in (0, 1)  # 25 steps may not reach the goal
     printed = capsys.readouterr().out
     lines = printed.strip().splitlines()
@@ -56,8 +58,20 @@ def test_demo_pipeline_trains_evaluates_records(
     """``smartbot demo``: train (tiny budget), evaluate 3 policies, record; last lines say where."""
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     out = tmp_path / "demo"
-    rc = cli.main(["demo", "--timesteps", "2048", "--episodes", "2", "--video-episodes", "1",
-                   "--out", str(out), "--no-viewer"])
+    rc = cli.main(
+        [
+            "demo",
+            "--timesteps",
+            "2048",
+            "--episodes",
+            "2",
+            "--video-episodes",
+            "1",
+            "--out",
+            str(out),
+            "--no-viewer",
+        ]
+    )
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-2] == f"report: {out / 'report.md'}"

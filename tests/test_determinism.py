@@ -29,8 +29,10 @@ SEED = 1234
 STEPS = 60
 #: Short episodes: every slot autoresets several times within STEPS.
 CONFIGS: dict[str, dict[str, Any]] = {
-    POINTNAV: {"max_steps": 17, "sensors": ["lidar", "goal", "velocity", "imu", "odometry",
-                                            "bumper"]},
+    POINTNAV: {
+        "max_steps": 17,
+        "sensors": ["lidar", "goal", "velocity", "imu", "odometry", "bumper"],
+    },
     OBJECTNAV: {"max_steps": 23, "sensors": ["camera", "depth", "target", "lidar"]},
     CUEMAZE: {"max_steps": 19, "sensors": ["lidar", "cue", "velocity", "camera"]},
 }
@@ -164,9 +166,7 @@ def test_single_env_replays_and_seeds_differ(env_id: str) -> None:
     for t in range(len(actions)):
         _assert_obs_equal(a.obs[t], b.obs[t], f"t={t}")
         assert a.reward[t] == b.reward[t]
-    assert any(
-        not np.array_equal(x[k], y[k]) for x, y in zip(a.obs, c.obs, strict=True) for k in x
-    )
+    assert any(not np.array_equal(x[k], y[k]) for x, y in zip(a.obs, c.obs, strict=True) for k in x)
 
 
 def test_reseeding_the_same_vector_env_replays() -> None:
@@ -197,8 +197,11 @@ def test_vector_reset_with_a_seed_list_and_a_mask() -> None:
     ref, _ = single.reset(seed=77)
     _assert_obs_equal({k: v[1] for k, v in obs.items()}, ref, "masked slot")
     for i in (0, 2):
-        _assert_obs_equal({k: v[i] for k, v in obs.items()},
-                          {k: v[i] for k, v in before.items()}, f"untouched slot {i}")
+        _assert_obs_equal(
+            {k: v[i] for k, v in obs.items()},
+            {k: v[i] for k, v in before.items()},
+            f"untouched slot {i}",
+        )
 
 
 def test_sb3_seed_then_reset_equals_make_sb3_env_seed() -> None:

@@ -72,9 +72,20 @@ DEFAULT_KEYS = {
     CUEMAZE: {"lidar", "cue", "velocity"},
 }
 STEP_INFO_KEYS = {
-    "is_success", "collided", "contacts", "geodesic_start", "geodesic_distance", "path_length",
-    "bad_actions", "bad_actions_total", "episode_step", "episode_return",
-    "reward_progress", "reward_success", "reward_contact", "reward_time",
+    "is_success",
+    "collided",
+    "contacts",
+    "geodesic_start",
+    "geodesic_distance",
+    "path_length",
+    "bad_actions",
+    "bad_actions_total",
+    "episode_step",
+    "episode_return",
+    "reward_progress",
+    "reward_success",
+    "reward_contact",
+    "reward_time",
 }
 RESET_INFO_KEYS = {"map_seed", "goal", "geodesic_start", "episode_seed"}
 
@@ -203,8 +214,13 @@ def test_out_of_range_max_steps_names_the_field_and_range(bad: Any) -> None:
 
 @pytest.mark.parametrize(
     ("field", "bad"),
-    [("success_radius", 0.0), ("success_radius", math.nan), ("contact_penalty", -1.0),
-     ("goals_per_map", 0), ("contact", "explode")],
+    [
+        ("success_radius", 0.0),
+        ("success_radius", math.nan),
+        ("contact_penalty", -1.0),
+        ("goals_per_map", 0),
+        ("contact", "explode"),
+    ],
 )
 def test_other_out_of_range_fields(field: str, bad: Any) -> None:
     with pytest.raises(ValueError, match=field):
@@ -315,7 +331,8 @@ def test_documented_bounds() -> None:
 
 def test_sensor_config_shapes_follow_the_sim_spec() -> None:
     env = gym.make(
-        OBJECTNAV, sensors=["camera", "depth", "lidar", "target"],
+        OBJECTNAV,
+        sensors=["camera", "depth", "lidar", "target"],
         sim={"camera": {"width": 40, "height": 36}, "lidar": {"beams": 16}},
     )
     sp = _space(env).spaces
@@ -346,9 +363,7 @@ def test_observations_stay_in_the_space_over_random_rollouts(
     assert env.observation_space.contains(obs)
     for _ in range(250):
         obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-        assert env.observation_space.contains(obs), {
-            k: (v.min(), v.max()) for k, v in obs.items()
-        }
+        assert env.observation_space.contains(obs), {k: (v.min(), v.max()) for k, v in obs.items()}
         assert math.isfinite(reward)
         if terminated or truncated:
             obs, _ = env.reset()
@@ -357,8 +372,11 @@ def test_observations_stay_in_the_space_over_random_rollouts(
 
 def test_vector_observations_stay_in_the_batched_space() -> None:
     env = gym.make_vec(
-        POINTNAV, 8, vectorization_mode="vector_entry_point",
-        sensors=["lidar", "goal", "velocity", "imu", "odometry", "bumper"], max_steps=20,
+        POINTNAV,
+        8,
+        vectorization_mode="vector_entry_point",
+        sensors=["lidar", "goal", "velocity", "imu", "odometry", "bumper"],
+        max_steps=20,
     )
     env.action_space.seed(0)
     obs, _ = env.reset(seed=0)
@@ -600,7 +618,8 @@ def _state_is_finite(env: gym.Env[Any, Any]) -> bool:
 def test_bad_actions_never_crash_nor_leak_into_state(actions: np.ndarray, seed: int) -> None:
     if "env" not in _ENVS:
         _ENVS["env"] = gym.make(
-            POINTNAV, max_steps=25,
+            POINTNAV,
+            max_steps=25,
             sensors=["lidar", "goal", "velocity", "imu", "odometry", "bumper", "depth"],
         )
     env = _ENVS["env"]
@@ -624,13 +643,15 @@ def test_bad_actions_never_crash_nor_leak_into_state(actions: np.ndarray, seed: 
 
 @settings(max_examples=15, deadline=None)
 @given(
-    actions=hnp.arrays(np.float64, st.tuples(st.integers(1, 15), st.just(5), st.just(2)),
-                       elements=_ENTRY),
+    actions=hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 15), st.just(5), st.just(2)), elements=_ENTRY
+    ),
 )
 def test_bad_actions_in_the_vector_and_sb3_doors(actions: np.ndarray) -> None:
     if "vec" not in _ENVS:
-        _ENVS["vec"] = gym.make_vec(POINTNAV, 5, vectorization_mode="vector_entry_point",
-                                    max_steps=10)
+        _ENVS["vec"] = gym.make_vec(
+            POINTNAV, 5, vectorization_mode="vector_entry_point", max_steps=10
+        )
     vec = _ENVS["vec"]
     sb3: Any = make_sb3_env(POINTNAV, 5, seed=0, max_steps=10)
     vec.reset(seed=0)

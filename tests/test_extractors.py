@@ -98,8 +98,9 @@ def test_camera_is_scaled_once_inside_an_sb3_policy() -> None:
     """uint8 pixels reach the CNN in [0, 1]: SB3 must not divide by 255 a second time."""
     sp = obs_space(OBJECTNAV)
     kwargs = build_policy_kwargs("ppo", {"extractor_kwargs": {**SMALL_CNN, "mlp_hidden": [8]}})
-    policy = MultiInputActorCriticPolicy(sp, spaces.Box(-1, 1, (2,), np.float32), lambda _: 0.0,
-                                         **kwargs)
+    policy = MultiInputActorCriticPolicy(
+        sp, spaces.Box(-1, 1, (2,), np.float32), lambda _: 0.0, **kwargs
+    )
     extractor = policy.features_extractor
     assert isinstance(extractor, SmartbotExtractor)
     seen: list[float] = []
@@ -108,8 +109,10 @@ def test_camera_is_scaled_once_inside_an_sb3_policy() -> None:
     )
     camera = sp["camera"]
     assert isinstance(camera, spaces.Box)
-    obs: dict[str, NDArray[Any]] = {"camera": np.full((1, *camera.shape), 255, np.uint8),
-                                    "target": np.zeros((1, 6), np.float32)}
+    obs: dict[str, NDArray[Any]] = {
+        "camera": np.full((1, *camera.shape), 255, np.uint8),
+        "target": np.zeros((1, 6), np.float32),
+    }
     tensor, _ = policy.obs_to_tensor(obs)
     with torch.no_grad():
         policy.extract_features(tensor)
@@ -153,8 +156,10 @@ def test_vector_bounds_map_to_minus_one_and_one(env_id: str) -> None:
     plain = ex.plain_dims.numel()
 
     def at(which: str) -> torch.Tensor:
-        obs = {k: torch.as_tensor(np.asarray(getattr(s, which), np.float32))[None]
-               for k, s in sp.spaces.items()}
+        obs = {
+            k: torch.as_tensor(np.asarray(getattr(s, which), np.float32))[None]
+            for k, s in sp.spaces.items()
+        }
         return ex(obs)[0, :plain]
 
     assert torch.allclose(at("low"), torch.full((plain,), -1.0), atol=1e-6)

@@ -62,15 +62,28 @@ def make_model(algo: str, env_id: str = POINTNAV, n_envs: int = 3) -> tuple[Any,
     if algo in ("sac", "td3", "dqn"):
         extra = {"buffer_size": 100, "learning_starts": 10}
     name = "MultiInputLstmPolicy" if algo == "recurrent_ppo" else "MultiInputPolicy"
-    model = algo_class(algo)(name, env, seed=3, device="cpu",
-                             policy_kwargs=build_policy_kwargs(algo, policy_config(algo)), **extra)
+    model = algo_class(algo)(
+        name,
+        env,
+        seed=3,
+        device="cpu",
+        policy_kwargs=build_policy_kwargs(algo, policy_config(algo)),
+        **extra,
+    )
     return model, env
 
 
 def save(model: Any, path: Path, algo: str, env_id: str = POINTNAV) -> Path:
     extra = {"action_table": DEFAULT_DISCRETE_ACTIONS.tolist()} if algo == "dqn" else {}
-    return save_policy(model, path, env_id=env_id, algo=algo, policy_config=policy_config(algo),
-                       env_kwargs=ENV_KWARGS, extra=extra)
+    return save_policy(
+        model,
+        path,
+        env_id=env_id,
+        algo=algo,
+        policy_config=policy_config(algo),
+        env_kwargs=ENV_KWARGS,
+        extra=extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +101,16 @@ def copy_model(src: Path, dst: Path) -> Path:
 # ------------------------------------------------------------------ round trips
 @pytest.mark.parametrize(
     "algo, env_id",
-    [("ppo", POINTNAV), ("a2c", POINTNAV), ("sac", POINTNAV), ("td3", POINTNAV),
-     ("dqn", POINTNAV), ("recurrent_ppo", POINTNAV), ("ppo", OBJECTNAV), ("sac", OBJECTNAV)],
+    [
+        ("ppo", POINTNAV),
+        ("a2c", POINTNAV),
+        ("sac", POINTNAV),
+        ("td3", POINTNAV),
+        ("dqn", POINTNAV),
+        ("recurrent_ppo", POINTNAV),
+        ("ppo", OBJECTNAV),
+        ("sac", OBJECTNAV),
+    ],
 )
 def test_round_trip_gives_the_same_actions_as_model_predict(
     algo: str, env_id: str, tmp_path: Path
@@ -105,8 +126,9 @@ def test_round_trip_gives_the_same_actions_as_model_predict(
     starts = np.ones(env.num_envs, dtype=bool)
     for _ in range(4):
         if algo == "recurrent_ppo":
-            expected, state = model.predict(obs, state=state, episode_start=starts,
-                                            deterministic=True)
+            expected, state = model.predict(
+                obs, state=state, episode_start=starts, deterministic=True
+            )
         else:
             expected, _ = model.predict(obs, deterministic=True)
         got = policy.act_batch(obs, starts)
@@ -124,8 +146,12 @@ def test_round_trip_gives_the_same_actions_as_model_predict(
 
 
 def test_load_accepts_either_file_or_the_stem(saved_ppo: Path) -> None:
-    for p in (saved_ppo, saved_ppo.with_suffix(".json"), saved_ppo.with_suffix(".safetensors"),
-              str(saved_ppo)):
+    for p in (
+        saved_ppo,
+        saved_ppo.with_suffix(".json"),
+        saved_ppo.with_suffix(".safetensors"),
+        str(saved_ppo),
+    ):
         assert load_policy(p).meta["env_id"] == POINTNAV
 
 
@@ -138,8 +164,13 @@ def test_sidecar_describes_the_model(saved_ppo: Path) -> None:
     obs_space = meta["observation_space"]
     assert obs_space["type"] == "Dict"
     assert sorted(obs_space["spaces"]) == ["goal", "lidar", "velocity"]
-    assert obs_space["spaces"]["lidar"] == {"type": "Box", "shape": [64], "dtype": "float32",
-                                           "low": [0.0], "high": [6.0]}
+    assert obs_space["spaces"]["lidar"] == {
+        "type": "Box",
+        "shape": [64],
+        "dtype": "float32",
+        "low": [0.0],
+        "high": [6.0],
+    }
     assert meta["action_space"]["type"] == "Box" and meta["action_space"]["shape"] == [2]
     assert read_meta(saved_ppo) == meta
 
@@ -160,8 +191,9 @@ def test_loading_into_another_env_names_what_differs(saved_ppo: Path) -> None:
     assert "env id" in msg and POINTNAV in msg and CUEMAZE in msg
     assert "'goal'" in msg and "'cue'" in msg  # the differing observation keys
     with pytest.raises(ModelMismatchError, match=r"bumper"):
-        load_policy(saved_ppo, POINTNAV,
-                    env_kwargs={"sensors": ["lidar", "goal", "velocity", "bumper"]})
+        load_policy(
+            saved_ppo, POINTNAV, env_kwargs={"sensors": ["lidar", "goal", "velocity", "bumper"]}
+        )
     shape = r"observation\['lidar'\]: model expects shape \(64,\), env gives \(32,\)"
     with pytest.raises(ModelMismatchError, match=shape):
         load_policy(saved_ppo, POINTNAV, env_kwargs={"sim": {"lidar": {"beams": 32}}})
@@ -236,8 +268,13 @@ def test_load_policy_never_unpickles(saved_ppo: Path, monkeypatch: pytest.Monkey
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("load_policy must not unpickle")
 
-    for module, name in ((pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"),
-                         (torch, "load"), (torch.serialization, "load")):
+    for module, name in (
+        (pickle, "load"),
+        (pickle, "loads"),
+        (pickle, "Unpickler"),
+        (torch, "load"),
+        (torch.serialization, "load"),
+    ):
         monkeypatch.setattr(module, name, refuse)
     policy = load_policy(saved_ppo, POINTNAV)
     obs = make_sb3_env(POINTNAV, 2, seed=0, **ENV_KWARGS).reset()

@@ -47,8 +47,9 @@ def _progress(folder: Path) -> list[dict[str, str]]:
 @pytest.mark.parametrize("env_id", TASK_IDS)
 def test_ppo_learns_a_few_steps_and_logs(env_id: str, tmp_path: Path) -> None:
     env = make_sb3_env(env_id, 4, seed=0, max_steps=40)  # short episodes: success is logged
-    model = PPO("MultiInputPolicy", env, n_steps=64, batch_size=64, n_epochs=2, seed=0,
-                device="cpu")
+    model = PPO(
+        "MultiInputPolicy", env, n_steps=64, batch_size=64, n_epochs=2, seed=0, device="cpu"
+    )
     model.set_logger(configure(str(tmp_path), ["csv"]))
     out = model.learn(total_timesteps=512)
     assert out is model
@@ -71,8 +72,9 @@ def test_ppo_learns_a_few_steps_and_logs(env_id: str, tmp_path: Path) -> None:
 
 def test_ppo_with_vec_monitor_logs_episode_returns(tmp_path: Path) -> None:
     env = VecMonitor(make_sb3_env(POINTNAV, 4, seed=0, max_steps=30))
-    model = PPO("MultiInputPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0,
-                device="cpu")
+    model = PPO(
+        "MultiInputPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu"
+    )
     model.set_logger(configure(str(tmp_path), ["csv"]))
     model.learn(total_timesteps=256)
     row = _progress(tmp_path)[-1]
@@ -82,8 +84,16 @@ def test_ppo_with_vec_monitor_logs_episode_returns(tmp_path: Path) -> None:
 
 def test_dqn_on_discrete_actions(tmp_path: Path) -> None:
     env = DummyVecEnv([lambda: DiscreteActions(gym.make(POINTNAV, max_steps=50))] * 2)
-    model = DQN("MultiInputPolicy", env, learning_starts=64, buffer_size=2_000, batch_size=32,
-                train_freq=4, seed=0, device="cpu")
+    model = DQN(
+        "MultiInputPolicy",
+        env,
+        learning_starts=64,
+        buffer_size=2_000,
+        batch_size=32,
+        train_freq=4,
+        seed=0,
+        device="cpu",
+    )
     model.set_logger(configure(str(tmp_path), ["csv"]))
     model.learn(total_timesteps=300)
     obs: Any = env.reset()
@@ -120,8 +130,18 @@ def test_ppo_beats_random_on_pointnav() -> None:
     torch.set_num_threads(2)
     env = make_sb3_env(POINTNAV, 16, seed=0)
     model = PPO(
-        "MultiInputPolicy", env, n_steps=128, batch_size=256, n_epochs=5, learning_rate=3e-4,
-        gamma=0.99, gae_lambda=0.95, ent_coef=0.0, seed=0, device="cpu", verbose=0,
+        "MultiInputPolicy",
+        env,
+        n_steps=128,
+        batch_size=256,
+        n_epochs=5,
+        learning_rate=3e-4,
+        gamma=0.99,
+        gae_lambda=0.95,
+        ent_coef=0.0,
+        seed=0,
+        device="cpu",
+        verbose=0,
     )
     model.learn(total_timesteps=100_000)
 
@@ -136,6 +156,7 @@ def test_ppo_beats_random_on_pointnav() -> None:
 
     random_success = evaluate(random_policy)
     ppo_success = evaluate(ppo_policy)
-    print(f"PointNav val success over 50 episodes: PPO {ppo_success:.2f}, "
-          f"random {random_success:.2f}")
+    print(
+        f"PointNav val success over 50 episodes: PPO {ppo_success:.2f}, random {random_success:.2f}"
+    )
     assert ppo_success >= random_success + 0.2

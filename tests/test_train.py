@@ -35,9 +35,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: settings shared by every tiny run (evaluation only at the end, 2 episodes)
 TINY = [
-    "n_envs=2", "device=cpu", "torch_threads=1", "env_kwargs.max_steps=40",
-    "eval.every_steps=1000000", "eval.episodes=2", "eval.n_envs=2",
-    "checkpoint_every_steps=1000000", "policy.extractor_kwargs.mlp_hidden=[16]",
+    "n_envs=2",
+    "device=cpu",
+    "torch_threads=1",
+    "env_kwargs.max_steps=40",
+    "eval.every_steps=1000000",
+    "eval.episodes=2",
+    "eval.n_envs=2",
+    "checkpoint_every_steps=1000000",
+    "policy.extractor_kwargs.mlp_hidden=[16]",
 ]
 ON_POLICY_NET = "policy.net_arch={pi: [16], vf: [16]}"
 OFF_POLICY = ["buffer_size=1000", "learning_starts=64", "batch_size=32", "policy.net_arch=[16]"]
@@ -47,8 +53,13 @@ PER_ALGO: dict[str, list[str]] = {
     "sac": OFF_POLICY,
     "td3": OFF_POLICY,
     "dqn": [*OFF_POLICY, "target_update_interval=64"],
-    "recurrent_ppo": ["n_steps=32", "batch_size=32", "n_epochs=1", ON_POLICY_NET,
-                      "policy.lstm_hidden_size=16"],
+    "recurrent_ppo": [
+        "n_steps=32",
+        "batch_size=32",
+        "n_epochs=1",
+        ON_POLICY_NET,
+        "policy.lstm_hidden_size=16",
+    ],
 }
 #: steps between two updates above: n_steps x n_envs (on-policy), train_freq x n_envs
 ROLLOUT = {"ppo": 64, "a2c": 16, "recurrent_ppo": 64, "sac": 2, "td3": 2, "dqn": 8}
@@ -100,17 +111,34 @@ def check_drives(path: Path, env_id: str, algo: str) -> None:
 
 @pytest.mark.parametrize(
     "algo, env_id",
-    [("ppo", POINTNAV), ("a2c", POINTNAV), ("sac", POINTNAV), ("td3", POINTNAV),
-     ("dqn", POINTNAV), ("recurrent_ppo", POINTNAV), ("recurrent_ppo", CUEMAZE)],
+    [
+        ("ppo", POINTNAV),
+        ("a2c", POINTNAV),
+        ("sac", POINTNAV),
+        ("td3", POINTNAV),
+        ("dqn", POINTNAV),
+        ("recurrent_ppo", POINTNAV),
+        ("recurrent_ppo", CUEMAZE),
+    ],
 )
 def test_tiny_run_writes_a_complete_run_folder(algo: str, env_id: str, tmp_path: Path) -> None:
     cfg = tiny_config(env_id, algo, f"total_timesteps={TOTAL}")
     run = tmp_path / "run"
     summary = train(cfg, run, progress=False, verbose=False)
 
-    for name in ("config.yaml", "checkpoints/last.zip", "state.json", "final/model.json",
-                 "final/model.safetensors", "best/model.json", "best/model.safetensors",
-                 "learning_curve.png", "evals.csv", "episodes.csv", "summary.json"):
+    for name in (
+        "config.yaml",
+        "checkpoints/last.zip",
+        "state.json",
+        "final/model.json",
+        "final/model.safetensors",
+        "best/model.json",
+        "best/model.safetensors",
+        "learning_curve.png",
+        "evals.csv",
+        "episodes.csv",
+        "summary.json",
+    ):
         assert (run / name).is_file(), name
     assert not list(run.rglob("*.tmp*")), "temporary files left behind"
     assert load_config(run / "config.yaml") == cfg
@@ -159,11 +187,31 @@ def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Pat
     boundary as an uninterrupted run of the same config.
     """
     total, every = 500, 48
-    sets = ["n_steps=16", "batch_size=32", "n_epochs=1", ON_POLICY_NET,
-            f"checkpoint_every_steps={every}"]
+    sets = [
+        "n_steps=16",
+        "batch_size=32",
+        "n_epochs=1",
+        ON_POLICY_NET,
+        f"checkpoint_every_steps={every}",
+    ]
     out = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "training.cli", "train", "--env", POINTNAV, "--algo", "ppo",
-           "--out", str(out), "--name", "killed", "--no-progress", "--total-timesteps", str(total)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "train",
+        "--env",
+        POINTNAV,
+        "--algo",
+        "ppo",
+        "--out",
+        str(out),
+        "--name",
+        "killed",
+        "--no-progress",
+        "--total-timesteps",
+        str(total),
+    ]
     for item in [*TINY, *sets]:
         cmd += ["--set", item]
     env = {**os.environ, "MPLBACKEND": "Agg", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
@@ -195,9 +243,12 @@ def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Pat
     resumed = summary["num_timesteps"]
     assert summary["wall_seconds_total"] >= round(state["wall_seconds"], 1)  # both sessions
 
-    reference = train(resolve_config(POINTNAV, "ppo", overrides=[*TINY, *sets,
-                                                                 f"total_timesteps={total}"]),
-                      tmp_path / "uninterrupted", progress=False, verbose=False)
+    reference = train(
+        resolve_config(POINTNAV, "ppo", overrides=[*TINY, *sets, f"total_timesteps={total}"]),
+        tmp_path / "uninterrupted",
+        progress=False,
+        verbose=False,
+    )
     assert resumed == reference["num_timesteps"] == math.ceil(total / 32) * 32
     assert (run / "final" / "model.safetensors").is_file()
     load_policy(run / "final" / "model", POINTNAV)

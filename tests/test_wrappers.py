@@ -220,7 +220,10 @@ def test_domain_defaults_and_info() -> None:
 
 def test_domain_draws_vary_per_episode_within_ranges() -> None:
     env = DomainRandomization(
-        gym.make(POINTNAV), noise_std=(0.1, 0.3), latency_steps=(1, 4), friction=(0.2, 0.6),
+        gym.make(POINTNAV),
+        noise_std=(0.1, 0.3),
+        latency_steps=(1, 4),
+        friction=(0.2, 0.6),
         seed=7,
     )
     draws = []
@@ -281,8 +284,9 @@ def test_domain_noise_is_gaussian_and_clipped() -> None:
 
 def test_domain_camera_pixels_are_never_noised() -> None:
     raw = gym.make(OBJECTNAV)
-    env = DomainRandomization(gym.make(OBJECTNAV), noise_std=(1.0, 1.0), latency_steps=(0, 0),
-                              friction=(1.0, 1.0), seed=0)
+    env = DomainRandomization(
+        gym.make(OBJECTNAV), noise_std=(1.0, 1.0), latency_steps=(0, 0), friction=(1.0, 1.0), seed=0
+    )
     assert env.noise_keys == ()
     o1, _ = raw.reset(seed=0)
     o2, _ = env.reset(seed=0)
@@ -301,8 +305,11 @@ def test_domain_noise_keys_can_be_chosen() -> None:
 def test_domain_latency_delays_observations(latency: int) -> None:
     raw = gym.make(POINTNAV, sensors=ALL)
     env = DomainRandomization(
-        gym.make(POINTNAV, sensors=ALL), noise_std=(0.0, 0.0), latency_steps=(latency, latency),
-        friction=(1.0, 1.0), seed=0,
+        gym.make(POINTNAV, sensors=ALL),
+        noise_std=(0.0, 0.0),
+        latency_steps=(latency, latency),
+        friction=(1.0, 1.0),
+        seed=0,
     )
     rng = np.random.default_rng(5)
     actions = [rng.uniform(-1, 1, 2).astype(np.float32) for _ in range(10)]
@@ -330,7 +337,9 @@ def test_domain_friction_slows_the_robot() -> None:
     def distance(friction: float) -> float:
         env = DomainRandomization(
             gym.make(POINTNAV, sensors=["lidar", "goal"], contact="penalize"),
-            friction=(friction, friction), noise_std=(0, 0), latency_steps=(0, 0),
+            friction=(friction, friction),
+            noise_std=(0, 0),
+            latency_steps=(0, 0),
         )
         env.reset(seed=0)
         for _ in range(5):
@@ -384,7 +393,8 @@ def test_wrappers_need_dict_observations() -> None:
 def test_wrappers_compose() -> None:
     env = SensorHistory(
         DiscreteActions(DomainRandomization(gym.make(CUEMAZE), seed=0, latency_steps=(1, 1))),
-        keys=["lidar", "cue"], length=5,
+        keys=["lidar", "cue"],
+        length=5,
     )
     obs, info = env.reset(seed=0)
     assert obs["lidar"].shape == (5, 64) and obs["cue"].shape == (5, 6)

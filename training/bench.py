@@ -40,7 +40,11 @@ __all__ = [
 #: Modules imported (for their ``@row_provider`` side effects) before rows are collected.
 #: Later issues append theirs here, e.g. "training.bench_envs" (rows live in training/:
 #: it may import envs and policies, which may not import training).
-PROVIDER_MODULES: list[str] = ["training.bench_envs", "training.bench_train", "training.bench_controller"]
+PROVIDER_MODULES: list[str] = [
+    "training.bench_envs",
+    "training.bench_train",
+    "training.bench_controller",
+]
 
 #: Seconds spent timing each row by default, and with ``--quick``.
 DEFAULT_SECONDS = 1.5
@@ -211,11 +215,18 @@ def run_rows(
         if row.latency:
             p50, p99 = row.run(seconds)
             result = BenchResult(
-                group=row.group, name=row.name, batch=row.batch, units=row.units,
-                units_done=0.0, seconds=float(seconds), throughput=float(p99),
-                us_per_robot_step=None, target=row.target,
+                group=row.group,
+                name=row.name,
+                batch=row.batch,
+                units=row.units,
+                units_done=0.0,
+                seconds=float(seconds),
+                throughput=float(p99),
+                us_per_robot_step=None,
+                target=row.target,
                 met=None if row.target is None else bool(p99 <= row.target),
-                latency_p50=float(p50), latency_p99=float(p99),
+                latency_p50=float(p50),
+                latency_p99=float(p99),
             )
             results.append(result)
             if on_result is not None:
@@ -415,8 +426,9 @@ def _make_table(results: Sequence[BenchResult], title: str) -> Any:
             _fmt_value(r),
             r.units,
             "" if r.us_per_robot_step is None else f"{r.us_per_robot_step:.2f}",
-            "" if r.target is None else ("p99 <= " if r.latency_p99 is not None else ">= ")
-            + _fmt_rate(r.target),
+            ""
+            if r.target is None
+            else ("p99 <= " if r.latency_p99 is not None else ">= ") + _fmt_rate(r.target),
             _fmt_slowdown(r),
             met,
         )

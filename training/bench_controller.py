@@ -109,10 +109,33 @@ def _viewer_runner() -> Any:
 def controller_rows(config: BenchConfig) -> list[BenchRow]:
     """Policy latency (MLP, CNN) and viewer frames/s."""
     return [
-        BenchRow("control", "latency MLP policy (PointNav)", _latency_runner("smartbot/PointNav-v0"),
-                 units="ms", batch=1, target=1.0, latency=True, robot_steps_per_unit=None),
-        BenchRow("control", "latency CNN policy (ObjectNav)", _latency_runner("smartbot/ObjectNav-v0"),
-                 units="ms", batch=1, target=5.0, latency=True, robot_steps_per_unit=None),
-        BenchRow("viewer", "960x720 frames, CNN policy driving", _viewer_runner(),
-                 units="frames/s", batch=1, target=60.0, robot_steps_per_unit=None),
+        BenchRow(
+            "control",
+            "latency MLP policy (PointNav)",
+            _latency_runner("smartbot/PointNav-v0"),
+            units="ms",
+            batch=1,
+            target=1.0,
+            latency=True,
+            robot_steps_per_unit=None,
+        ),
+        BenchRow(
+            "control",
+            "latency CNN policy (ObjectNav)",
+            _latency_runner("smartbot/ObjectNav-v0"),
+            units="ms",
+            batch=1,
+            target=5.0,
+            latency=True,
+            robot_steps_per_unit=None,
+        ),
+        BenchRow(
+            "viewer",
+            "960x720 frames, CNN policy driving",
+            _viewer_runner(),
+            units="frames/s",
+            batch=1,
+            target=60.0,
+            robot_steps_per_unit=None,
+        ),
     ]

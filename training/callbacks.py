@@ -70,14 +70,17 @@ class RichProgress(BaseCallback):
         if not self.enabled:
             return
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
             TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"),
-            TextColumn("{task.fields[sps]:,.0f} steps/s"), TextColumn("success {task.fields[succ]}"),
+            TextColumn("{task.fields[sps]:,.0f} steps/s"),
+            TextColumn("success {task.fields[succ]}"),
             TimeRemainingColumn(),
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=self.total,
-                                             completed=self.num_timesteps, sps=0.0, succ="-")
+        self._task = self._progress.add_task(
+            self.description, total=self.total, completed=self.num_timesteps, sps=0.0, succ="-"
+        )
 
     def _on_step(self) -> bool:
         now = time.perf_counter()
@@ -112,8 +115,11 @@ class PeriodicEval(BaseCallback):
     """
 
     def __init__(
-        self, every: int, evaluate: Callable[[Any], dict[str, float]],
-        on_best: Callable[[Any, dict[str, float]], None], history: list[dict[str, float]],
+        self,
+        every: int,
+        evaluate: Callable[[Any], dict[str, float]],
+        on_best: Callable[[Any, dict[str, float]], None],
+        history: list[dict[str, float]],
         verbose: bool = True,
     ) -> None:
         super().__init__()
@@ -144,8 +150,10 @@ class PeriodicEval(BaseCallback):
             self.on_best(self.model, summary)
         if self.verbose_print:
             print(
-                f"eval @ {self.num_timesteps:,} steps: success {100 * summary['success_rate']:.1f}% "
-                f"SPL {summary['spl']:.3f}", flush=True,
+                f"eval @ {self.num_timesteps:,} steps: "
+                f"success {100 * summary['success_rate']:.1f}% "
+                f"SPL {summary['spl']:.3f}",
+                flush=True,
             )
         return summary
 

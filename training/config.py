@@ -219,9 +219,7 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(TOP_KEYS)}")
     if cfg.get("env") not in TASK_IDS:
-        raise ConfigError(
-            f"env: {cfg.get('env')!r} is not allowed; allowed: {', '.join(TASK_IDS)}"
-        )
+        raise ConfigError(f"env: {cfg.get('env')!r} is not allowed; allowed: {', '.join(TASK_IDS)}")
     algo = cfg.get("algo")
     if algo not in ALGOS:
         raise ConfigError(f"algo: {algo!r} is not allowed; allowed: {', '.join(ALGOS)}")

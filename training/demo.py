@@ -29,16 +29,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``smartbot demo``."""
     from training import scripted_demo
 
-    parser.add_argument("--timesteps", type=int, default=1_000_000,
-                        help="PPO training steps (default 1,000,000: a few minutes)")
-    parser.add_argument("--episodes", type=int, default=100,
-                        help="evaluation episodes per policy on test maps (default 100)")
-    parser.add_argument("--video-episodes", type=int, default=3,
-                        help="episodes in the recorded video (default 3)")
-    parser.add_argument("--no-viewer", action="store_true",
-                        help="do not open the viewer even when a display exists")
-    parser.add_argument("--scripted", action="store_true",
-                        help="the quick scripted-planner demo instead (options below)")
+    parser.add_argument(
+        "--timesteps",
+        type=int,
+        default=1_000_000,
+        help="PPO training steps (default 1,000,000: a few minutes)",
+    )
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=100,
+        help="evaluation episodes per policy on test maps (default 100)",
+    )
+    parser.add_argument(
+        "--video-episodes", type=int, default=3, help="episodes in the recorded video (default 3)"
+    )
+    parser.add_argument(
+        "--no-viewer", action="store_true", help="do not open the viewer even when a display exists"
+    )
+    parser.add_argument(
+        "--scripted",
+        action="store_true",
+        help="the quick scripted-planner demo instead (options below)",
+    )
     scripted_demo.add_arguments(parser)
 
 
@@ -48,8 +61,9 @@ def _has_display() -> bool:
     )
 
 
-def _report(path: Path, train_summary: dict[str, Any], table_md: str, video: Path,
-            minutes: float) -> None:
+def _report(
+    path: Path, train_summary: dict[str, Any], table_md: str, video: Path, minutes: float
+) -> None:
     lines = [
         "# smartbot demo report",
         "",
@@ -76,15 +90,17 @@ def _markdown_table(results: list[Any]) -> str:
     for r in results:
         s = r.summary
 
-        def f(key: str, pct: bool = False, digits: int = 3) -> str:
+        def f(key: str, pct: bool = False, digits: int = 3, s: dict[str, Any] = s) -> str:
             e = s[key]
             k = 100.0 if pct else 1.0
             d = 1 if pct else digits
             return f"{k * e['value']:.{d}f} [{k * e['lo']:.{d}f}, {k * e['hi']:.{d}f}]"
 
-        rows.append(f"| {r.name} | {f('success_rate', True)} | {f('spl')} | "
-                    f"{f('collision_rate', True)} | {f('contacts_per_episode', digits=2)} | "
-                    f"{f('return', digits=2)} | {f('length', digits=1)} |")
+        rows.append(
+            f"| {r.name} | {f('success_rate', True)} | {f('spl')} | "
+            f"{f('collision_rate', True)} | {f('contacts_per_episode', digits=2)} | "
+            f"{f('return', digits=2)} | {f('length', digits=1)} |"
+        )
     return "\n".join(rows)
 
 
@@ -114,11 +130,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     console.rule("[bold]1/3 train PPO on PointNav")
-    cfg = resolve_config(ENV_ID, "ppo", overrides=[
-        f"total_timesteps={args.timesteps}", f"seed={args.seed}",
-        f"eval.every_steps={max(args.timesteps // 4, 1)}",
-        f"checkpoint_every_steps={max(args.timesteps // 4, 1)}",
-    ])
+    cfg = resolve_config(
+        ENV_ID,
+        "ppo",
+        overrides=[
+            f"total_timesteps={args.timesteps}",
+            f"seed={args.seed}",
+            f"eval.every_steps={max(args.timesteps // 4, 1)}",
+            f"checkpoint_every_steps={max(args.timesteps // 4, 1)}",
+        ],
+    )
     summary = train(cfg, out / "pointnav_ppo")
     model = Path(summary["run_dir"]) / "final" / "model.json"
 
@@ -126,8 +147,17 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for name, pol in (("ppo (demo)", str(model)), ("expert", "expert"), ("random", "random")):
         policy: Any = load_policy(model, ENV_ID) if name.startswith("ppo") else pol
-        results.append(evaluate(policy, ENV_ID, episodes=args.episodes, split="test",
-                                seed=args.seed, n_envs=16, name=name))
+        results.append(
+            evaluate(
+                policy,
+                ENV_ID,
+                episodes=args.episodes,
+                split="test",
+                seed=args.seed,
+                n_envs=16,
+                name=name,
+            )
+        )
     console.print(results_table(results))
     write_report(results, out)
 
@@ -138,15 +168,30 @@ def run(args: argparse.Namespace) -> int:
 
     video = out / "pointnav_ppo.mp4"
     env = gym.make(ENV_ID, split="test")
-    run_viewer(env, load_policy(model, ENV_ID), view_state, seed=args.seed,
-               episodes=args.video_episodes, headless=True, record=video, label="ppo (demo)",
-               out_dir=out, realtime=False)
+    run_viewer(
+        env,
+        load_policy(model, ENV_ID),
+        view_state,
+        seed=args.seed,
+        episodes=args.video_episodes,
+        headless=True,
+        record=video,
+        label="ppo (demo)",
+        out_dir=out,
+        realtime=False,
+    )
     report = out / "report.md"
     _report(report, summary, _markdown_table(results), video, (time.perf_counter() - t0) / 60)
     if _has_display() and not args.no_viewer:
         try:
-            run_viewer(gym.make(ENV_ID, split="test"), load_policy(model, ENV_ID), view_state,
-                       seed=args.seed, label="ppo (demo)", out_dir=out)
+            run_viewer(
+                gym.make(ENV_ID, split="test"),
+                load_policy(model, ENV_ID),
+                view_state,
+                seed=args.seed,
+                label="ppo (demo)",
+                out_dir=out,
+            )
         except NoDisplayError as err:
             console.print(f"viewer not opened: {err}")
     print(f"report: {report}")

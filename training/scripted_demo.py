@@ -177,8 +177,9 @@ class PurePursuit:
             return self.progress
         return max(self.progress, float(s[ok][np.argmin(d[ok])]))
 
-    def act(self, pose: NDArray[np.float64], ranges: NDArray[np.float32], bumper: bool
-            ) -> NDArray[np.float64]:
+    def act(
+        self, pose: NDArray[np.float64], ranges: NDArray[np.float32], bumper: bool
+    ) -> NDArray[np.float64]:
         """(2,) normalised (linear, angular) command for the current pose and lidar."""
         if bumper and self._backoff == 0:
             self._backoff = 4
@@ -268,10 +269,17 @@ def drive(
             return
         pose = sim.pose[0]
         img = renderer.render(
-            pose, trail=trail[: k + 1] if k > 0 else None, lidar_ranges=ranges,
-            lidar_angles=angles, lidar_max_range=spec.lidar.max_range, goal=goal,
-            goal_radius=GOAL_RADIUS, path=ctrl.path, target_colour=colour,
-            robot_radius=radius, bumper=bool(sim.bumper[0]),
+            pose,
+            trail=trail[: k + 1] if k > 0 else None,
+            lidar_ranges=ranges,
+            lidar_angles=angles,
+            lidar_max_range=spec.lidar.max_range,
+            goal=goal,
+            goal_radius=GOAL_RADIUS,
+            path=ctrl.path,
+            target_colour=colour,
+            robot_radius=radius,
+            bumper=bool(sim.bumper[0]),
         )
         v, w = sim.true_vel[0]
         d_goal = math.hypot(goal[0] - pose[0], goal[1] - pose[1])
@@ -322,9 +330,17 @@ def drive(
         for _ in range(max(1, hold_frames)):
             frame(k, ranges, status)
     return DemoResult(
-        world=world, goal=goal, goal_what=what, planned_length=plan.length,
-        driven_length=driven, steps=k, contacts=int(sim.contacts[0]), success=success,
-        replans=replans, frames=frames, wall_s=time.perf_counter() - t0,
+        world=world,
+        goal=goal,
+        goal_what=what,
+        planned_length=plan.length,
+        driven_length=driven,
+        steps=k,
+        contacts=int(sim.contacts[0]),
+        success=success,
+        replans=replans,
+        frames=frames,
+        wall_s=time.perf_counter() - t0,
     )
 
 
@@ -360,8 +376,13 @@ def run(args: argparse.Namespace) -> int:
                     gif.append(img)
                 mp4.append(img)
 
-            res = drive(args.seed, args.kind, args.steps, on_frame,
-                        hold_frames=int(round(HOLD_SECONDS * args.fps)))
+            res = drive(
+                args.seed,
+                args.kind,
+                args.steps,
+                on_frame,
+                hold_frames=int(round(HOLD_SECONDS * args.fps)),
+            )
             for w in writers:
                 w.close()
         wall = time.perf_counter() - t0
@@ -390,8 +411,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for w in writers:
         table.add_row(
-            w.kind, f"{w.path} ({w.frames} frames at {w.fps:g} fps, "
-            f"{w.path.stat().st_size / 1e6:.1f} MB)"
+            w.kind,
+            f"{w.path} ({w.frames} frames at {w.fps:g} fps, {w.path.stat().st_size / 1e6:.1f} MB)",
         )
     console.print(table)
     print(f"video: {mp4_path}")

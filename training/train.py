@@ -81,12 +81,19 @@ def _policy_meta(cfg: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _save_policy(model: Any, cfg: dict[str, Any], path: Path, extra: dict[str, Any] | None = None) -> None:
+def _save_policy(
+    model: Any, cfg: dict[str, Any], path: Path, extra: dict[str, Any] | None = None
+) -> None:
     from policies.io import save_policy
 
     save_policy(
-        model, path, env_id=cfg["env"], algo=cfg["algo"], policy_config=cfg["policy"],
-        env_kwargs=cfg["env_kwargs"], extra={**_policy_meta(cfg), **(extra or {})},
+        model,
+        path,
+        env_id=cfg["env"],
+        algo=cfg["algo"],
+        policy_config=cfg["policy"],
+        env_kwargs=cfg["env_kwargs"],
+        extra={**_policy_meta(cfg), **(extra or {})},
     )
 
 
@@ -99,8 +106,13 @@ def _evaluator(cfg: dict[str, Any]) -> Any:
     def run_eval(model: Any) -> dict[str, float]:
         policy = SB3Policy(model.policy, deterministic=True, meta=_policy_meta(cfg))
         result = evaluate(
-            policy, cfg["env"], episodes=int(ev.get("episodes", 32)), split=ev.get("split", "val"),
-            seed=int(cfg["seed"]), n_envs=int(ev.get("n_envs", 16)), env_kwargs=cfg["env_kwargs"],
+            policy,
+            cfg["env"],
+            episodes=int(ev.get("episodes", 32)),
+            split=ev.get("split", "val"),
+            seed=int(cfg["seed"]),
+            n_envs=int(ev.get("n_envs", 16)),
+            env_kwargs=cfg["env_kwargs"],
             progress=False,
         )
         model.policy.set_training_mode(False)
@@ -119,7 +131,9 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w.writerows(rows)
 
 
-def plot_learning_curve(path: Path, episodes: list[dict[str, float]], evals: list[dict[str, float]], title: str) -> None:
+def plot_learning_curve(
+    path: Path, episodes: list[dict[str, float]], evals: list[dict[str, float]], title: str
+) -> None:
     """Success and return against steps (training episodes, rolling 100; val evaluations)."""
     import matplotlib
 
@@ -134,8 +148,13 @@ def plot_learning_curve(path: Path, episodes: list[dict[str, float]], evals: lis
         k = min(100, len(steps))
         kernel = np.ones(k) / k
         if len(steps) >= k:
-            ax1.plot(steps[k - 1:], np.convolve(succ, kernel, "valid"), label="train (rolling 100)", alpha=0.7)
-            ax2.plot(steps[k - 1:], np.convolve(ret, kernel, "valid"), label="train (rolling 100)")
+            ax1.plot(
+                steps[k - 1 :],
+                np.convolve(succ, kernel, "valid"),
+                label="train (rolling 100)",
+                alpha=0.7,
+            )
+            ax2.plot(steps[k - 1 :], np.convolve(ret, kernel, "valid"), label="train (rolling 100)")
     if evals:
         es = [e["step"] for e in evals]
         ax1.plot(es, [e["success_rate"] for e in evals], "o-", label="val success")
@@ -154,7 +173,11 @@ def plot_learning_curve(path: Path, episodes: list[dict[str, float]], evals: lis
 
 
 def train(
-    cfg: dict[str, Any], run_dir: Path, *, resume: bool = False, progress: bool = True,
+    cfg: dict[str, Any],
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
     verbose: bool = True,
 ) -> dict[str, Any]:
     """Train (or resume) one run described by a validated config; returns the summary."""
@@ -168,8 +191,14 @@ def train(
     if resume:
         ckpt = run_dir / "checkpoints" / "last.zip"
         if not ckpt.is_file():
-            raise UserError(f"--resume {run_dir}: no checkpoint (checkpoints/last.zip); start a new run")
-        state = json.loads((run_dir / "state.json").read_text()) if (run_dir / "state.json").is_file() else {}
+            raise UserError(
+                f"--resume {run_dir}: no checkpoint (checkpoints/last.zip); start a new run"
+            )
+        state = (
+            json.loads((run_dir / "state.json").read_text())
+            if (run_dir / "state.json").is_file()
+            else {}
+        )
         done = int(state.get("num_timesteps", 0))
         env = make_train_env(cfg, int(cfg["seed"]) + 1_000_003 * (done + 1))
         model = cls.load(str(ckpt), env=env, device=device, tensorboard_log=str(run_dir / "tb"))
@@ -178,9 +207,15 @@ def train(
         env = make_train_env(cfg, int(cfg["seed"]))
         from policies.builders import build_policy_kwargs
 
-        policy_name = "MultiInputLstmPolicy" if cfg["algo"] == "recurrent_ppo" else "MultiInputPolicy"
+        policy_name = (
+            "MultiInputLstmPolicy" if cfg["algo"] == "recurrent_ppo" else "MultiInputPolicy"
+        )
         model = cls(
-            policy_name, env, seed=int(cfg["seed"]), device=device, verbose=0,
+            policy_name,
+            env,
+            seed=int(cfg["seed"]),
+            device=device,
+            verbose=0,
             tensorboard_log=str(run_dir / "tb"),
             policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]),
             **_algo_kwargs(cfg),
@@ -190,19 +225,38 @@ def train(
     evals: list[dict[str, float]] = state.get("evals", [])
 
     def on_best(m: Any, summary: dict[str, float]) -> None:
-        _save_policy(m, cfg, run_dir / "best" / "model", {"val": summary, "num_timesteps": int(m.num_timesteps)})
+        _save_policy(
+            m,
+            cfg,
+            run_dir / "best" / "model",
+            {"val": summary, "num_timesteps": int(m.num_timesteps)},
+        )
 
-    evaluator = PeriodicEval(int(cfg["eval"]["every_steps"]), _evaluator(cfg), on_best, evals, verbose)
+    evaluator = PeriodicEval(
+        int(cfg["eval"]["every_steps"]), _evaluator(cfg), on_best, evals, verbose
+    )
     wall_before = float(state.get("wall_seconds", 0.0))  # training time of earlier sessions
     t0 = time.perf_counter()
-    ckpt_cb = Checkpointer(run_dir, int(cfg["checkpoint_every_steps"]),
-                           lambda: {"episodes": episodes.history, "evals": evals,
-                                    "wall_seconds": wall_before + time.perf_counter() - t0})
-    bar = RichProgress(total, episodes, f"{task_slug(cfg['env'])} {cfg['algo']} s{cfg['seed']}", progress)
+    ckpt_cb = Checkpointer(
+        run_dir,
+        int(cfg["checkpoint_every_steps"]),
+        lambda: {
+            "episodes": episodes.history,
+            "evals": evals,
+            "wall_seconds": wall_before + time.perf_counter() - t0,
+        },
+    )
+    bar = RichProgress(
+        total, episodes, f"{task_slug(cfg['env'])} {cfg['algo']} s{cfg['seed']}", progress
+    )
     remaining = total - int(model.num_timesteps)
     if remaining > 0:
-        model.learn(remaining, callback=[episodes, bar, evaluator, ckpt_cb],
-                    reset_num_timesteps=not resume, tb_log_name="tb")
+        model.learn(
+            remaining,
+            callback=[episodes, bar, evaluator, ckpt_cb],
+            reset_num_timesteps=not resume,
+            tb_log_name="tb",
+        )
     wall = time.perf_counter() - t0
     if not evals or evals[-1]["step"] < model.num_timesteps:
         evaluator.init_callback(model)
@@ -211,14 +265,24 @@ def train(
     ckpt_cb.init_callback(model)
     ckpt_cb.num_timesteps = model.num_timesteps
     ckpt_cb.save()
-    _save_policy(model, cfg, run_dir / "final" / "model", {"num_timesteps": int(model.num_timesteps)})
+    _save_policy(
+        model, cfg, run_dir / "final" / "model", {"num_timesteps": int(model.num_timesteps)}
+    )
     _write_csv(run_dir / "evals.csv", evals)
     _write_csv(run_dir / "episodes.csv", episodes.history)
-    plot_learning_curve(run_dir / "learning_curve.png", episodes.history, evals,
-                        f"{task_slug(cfg['env'])} {cfg['algo']}")
+    plot_learning_curve(
+        run_dir / "learning_curve.png",
+        episodes.history,
+        evals,
+        f"{task_slug(cfg['env'])} {cfg['algo']}",
+    )
     summary = {
-        "run_dir": str(run_dir), "env": cfg["env"], "algo": cfg["algo"], "seed": cfg["seed"],
-        "num_timesteps": int(model.num_timesteps), "wall_seconds_this_session": round(wall, 1),
+        "run_dir": str(run_dir),
+        "env": cfg["env"],
+        "algo": cfg["algo"],
+        "seed": cfg["seed"],
+        "num_timesteps": int(model.num_timesteps),
+        "wall_seconds_this_session": round(wall, 1),
         "steps_per_second": round(bar.steps_per_second, 1),
         "wall_seconds_total": round(wall + wall_before, 1),
         "final_val": evals[-1] if evals else None,
@@ -242,8 +306,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", help="task id, e.g. smartbot/PointNav-v0")
     p.add_argument("--algo", help="ppo, a2c, sac, td3, dqn or recurrent_ppo")
     p.add_argument("--config", help="a YAML file with config overrides")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key (e.g. learning_rate=3e-4, eval.episodes=50)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (e.g. learning_rate=3e-4, eval.episodes=50)",
+    )
     p.add_argument("--n-envs", type=int, help="robots stepped together")
     p.add_argument("--total-timesteps", type=int, help="environment steps to train for")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="torch device")
@@ -264,14 +333,22 @@ def run(args: argparse.Namespace) -> int:
             _print_summary([s])
             return 0
         overrides = list(args.set)
-        for flag, key in (("n_envs", "n_envs"), ("total_timesteps", "total_timesteps"), ("device", "device")):
+        for flag, key in (
+            ("n_envs", "n_envs"),
+            ("total_timesteps", "total_timesteps"),
+            ("device", "device"),
+        ):
             if getattr(args, flag) is not None:
                 overrides.append(f"{key}={getattr(args, flag)}")
         seeds = args.seeds or [None]
         summaries = []
         for seed in seeds:
-            cfg = resolve_config(args.env, args.algo, args.config,
-                                 overrides + ([f"seed={seed}"] if seed is not None else []))
+            cfg = resolve_config(
+                args.env,
+                args.algo,
+                args.config,
+                overrides + ([f"seed={seed}"] if seed is not None else []),
+            )
             run_dir = default_run_dir(Path(args.out), cfg, args.name)
             print(f"run folder: {run_dir}", flush=True)
             summaries.append(train(cfg, run_dir, progress=not args.no_progress))
@@ -290,7 +367,12 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
         t.add_column(col)
     for s in summaries:
         v = s.get("final_val") or {}
-        t.add_row(s["run_dir"], f"{s['num_timesteps']:,}", f"{s['steps_per_second']:,.0f}",
-                  f"{s['wall_seconds_total']:.0f}",
-                  f"{100 * v.get('success_rate', math.nan):.1f}%", f"{v.get('spl', math.nan):.3f}")
+        t.add_row(
+            s["run_dir"],
+            f"{s['num_timesteps']:,}",
+            f"{s['steps_per_second']:,.0f}",
+            f"{s['wall_seconds_total']:.0f}",
+            f"{100 * v.get('success_rate', math.nan):.1f}%",
+            f"{v.get('spl', math.nan):.3f}",
+        )
     Console().print(t)
