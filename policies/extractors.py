@@ -80,12 +80,9 @@ class SmartbotExtractor(BaseFeaturesExtractor):
                 )
         n_raw = sum(int(np.prod(observation_space[k].shape or ())) for k in vector_keys)
         if vector_keys:
-            lows = np.concatenate(
-                [np.asarray(observation_space[k].low, np.float64).ravel() for k in vector_keys]
-            )  # type: ignore[attr-defined]
-            highs = np.concatenate(
-                [np.asarray(observation_space[k].high, np.float64).ravel() for k in vector_keys]
-            )  # type: ignore[attr-defined]
+            boxes = [observation_space[k] for k in vector_keys]
+            lows = np.concatenate([np.asarray(b.low, np.float64).ravel() for b in boxes])  # type: ignore[attr-defined]
+            highs = np.concatenate([np.asarray(b.high, np.float64).ravel() for b in boxes])  # type: ignore[attr-defined]
             angle_dims = np.flatnonzero(
                 np.isclose(lows, -np.pi, atol=1e-5) & np.isclose(highs, np.pi, atol=1e-5)
             )
