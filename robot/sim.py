@@ -66,6 +66,16 @@ def sanitize_actions(
     return clean, bad.sum(axis=1).astype(np.int64)
 
 
+def _clearance_of(world: World) -> NDArray[np.uint8]:
+    """The world's Chebyshev clearance grid, computed once per occupancy array."""
+    cached = world.__dict__.get("_clearance")
+    if cached is not None and cached[0] is world.occupancy:
+        return cached[1]  # type: ignore[no-any-return]
+    clear = chebyshev_clearance(world.occupancy)
+    world.__dict__["_clearance"] = (world.occupancy, clear)
+    return clear
+
+
 class Simulator:
     """B differential-drive robots, each in its own world.
 
@@ -160,7 +170,7 @@ class Simulator:
         self.occupancy[index] = 1
         self.occupancy[index, :h, :w] = world.occupancy
         self.clearance[index] = 0
-        self.clearance[index, :h, :w] = chebyshev_clearance(world.occupancy)
+        self.clearance[index, :h, :w] = _clearance_of(world)
         self.terrain[index] = 0
         self.terrain[index, :h, :w] = world.terrain
         self.dims[index] = (h, w)
