@@ -177,7 +177,7 @@ def test_dotted_overrides_merge_into_sections() -> None:
         "n_envs=4",
     )
     assert cfg["eval"]["episodes"] == 7
-    assert cfg["eval"]["split"] == "val" and cfg["eval"]["every_steps"] == 250000  # kept
+    assert cfg["eval"]["split"] == "val" and cfg["eval"]["every_steps"] == 1_000_000  # kept
     assert cfg["policy"]["net_arch"] == {"pi": [8], "vf": [8]}
     assert cfg["policy"]["activation"] == "tanh"  # from ppo.yaml
     assert cfg["policy"]["extractor_kwargs"] == {"mlp_hidden": [32, 16]}

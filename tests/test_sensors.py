@@ -228,8 +228,9 @@ def test_camera_wall_rows_and_depth(
     focal = (width / 2) / math.tan(fov / 2)
     top = height / 2 - focal * (wall_h - mount) / d
     bot = height / 2 + focal * mount / d
-    # Skip exact ties between a pixel centre and a band edge (rounding decides those).
-    assume(abs(top - 0.5 - round(top - 0.5)) > 1e-6 and abs(bot - 0.5 - round(bot - 0.5)) > 1e-6)
+    # Skip near-ties between a pixel centre and a band edge: there rounding decides, and the
+    # floor pixel just below the band sits at a floor distance within 1e-4 m of d.
+    assume(abs(top - 0.5 - round(top - 0.5)) > 1e-3 and abs(bot - 0.5 - round(bot - 0.5)) > 1e-3)
     cell = 0.1
     rows = 2 * int(math.ceil(d * math.tan(fov / 2) / cell)) + 40
     spec = SimSpec(
