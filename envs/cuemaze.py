@@ -29,7 +29,8 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from envs.maps import MapEntry
-from envs.task import BatchedTask, TaskConfig, _check
+from envs.task import BatchedTask, TaskConfig
+from robot.specs import check_range
 from robot.world import TARGET_NAMES
 from robot.worldgen import generate_cuemaze
 
@@ -56,8 +57,8 @@ class CueMazeConfig(TaskConfig):
 
     def validate(self, path: str) -> None:
         super().validate(path)
-        _check(f"{path}.corridor_length", self.corridor_length, 2.0, 30.0)
-        _check(f"{path}.cue_radius", self.cue_radius, 0.0, 10.0)
+        check_range(f"{path}.corridor_length", self.corridor_length, 2.0, 30.0)
+        check_range(f"{path}.cue_radius", self.cue_radius, 0.0, 10.0)
 
 
 class CueMazeTask(BatchedTask):

@@ -8,11 +8,8 @@ from numpy.typing import NDArray
 from envs.task import BatchedTask
 from robot.lidar import beam_angles
 from robot.topdown import TopDownRenderer
-from robot.window import FrameWindow
 
-__all__ = ["render_slot", "HumanWindow"]
-
-HumanWindow = FrameWindow
+__all__ = ["render_slot"]
 
 
 def renderer_for(task: BatchedTask, i: int) -> TopDownRenderer:

@@ -87,10 +87,10 @@ class SmartbotEnv(gym.Env[dict[str, NDArray[Any]], NDArray[np.float32]]):
         frame = render_slot(self.task, 0)
         if self.render_mode == "rgb_array":
             return frame
-        from envs.rendering import HumanWindow
+        from robot.window import FrameWindow
 
         if self._viewer is None:
-            self._viewer = HumanWindow(self.metadata["render_fps"])
+            self._viewer = FrameWindow(self.metadata["render_fps"])
         self._viewer.show(frame)
         return None
 

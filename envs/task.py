@@ -38,7 +38,7 @@ from robot.geodesic_batch import BatchedFields
 from robot.grid import clearance_ok
 from robot.planning import PlanningGrid
 from robot.sim import Simulator
-from robot.specs import SimSpec, Spec, SpecError
+from robot.specs import SimSpec, Spec, SpecError, check_int, check_range
 
 __all__ = ["TaskConfig", "BatchedTask", "COMMON_SENSORS", "PLANNING_RESOLUTION"]
 
@@ -54,18 +54,6 @@ COMMON_SENSORS: tuple[str, ...] = (
 #: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
 PLANNING_RESOLUTION = 0.1
 _CONTACT_MODES = ("penalize", "terminate")
-
-
-def _check(path: str, value: Any, lo: float, hi: float, integer: bool = False) -> None:
-    ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-    if (
-        isinstance(value, bool)
-        or not ok_type
-        or not (lo <= value <= hi)
-        or (not integer and not math.isfinite(value))
-    ):
-        kind = "an integer" if integer else "a number"
-        raise SpecError(f"{path}: {value!r} is not allowed; expected {kind} in [{lo:g}, {hi:g}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,14 +112,14 @@ class TaskConfig(Spec):
             raise SpecError(
                 f"{path}.contact: {self.contact!r} is not allowed; allowed: penalize, terminate"
             )
-        _check(f"{path}.max_steps", self.max_steps, 1, 1_000_000, integer=True)
-        _check(f"{path}.success_radius", self.success_radius, 0.01, 5.0)
+        check_int(f"{path}.max_steps", self.max_steps, 1, 1_000_000)
+        check_range(f"{path}.success_radius", self.success_radius, 0.01, 5.0)
         for name in ("progress_weight", "success_bonus", "contact_penalty", "time_penalty"):
-            _check(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
-        _check(f"{path}.n_maps", self.n_maps, 1, 10_000_000, integer=True)
-        _check(f"{path}.goals_per_map", self.goals_per_map, 1, 64, integer=True)
-        _check(f"{path}.min_start_distance", self.min_start_distance, 0.0, 100.0)
-        _check(f"{path}.max_start_distance", self.max_start_distance, 0.1, 100.0)
+            check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
+        check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
+        check_int(f"{path}.goals_per_map", self.goals_per_map, 1, 64)
+        check_range(f"{path}.min_start_distance", self.min_start_distance, 0.0, 100.0)
+        check_range(f"{path}.max_start_distance", self.max_start_distance, 0.1, 100.0)
         if self.max_start_distance <= self.min_start_distance:
             raise SpecError(
                 f"{path}.max_start_distance: {self.max_start_distance!r} must exceed "
@@ -192,6 +180,7 @@ class BatchedTask:
             for k, sp in self.single_observation_space.spaces.items()
         }
         self._rgb_scratch: NDArray[np.uint8] | None = None
+        self._all = np.arange(n, dtype=np.int64)
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
         self._map_key = (type(self).__name__, cfg)
@@ -364,7 +353,7 @@ class BatchedTask:
             o["velocity"][rows, 1] = w
         if "bumper" in o:
             o["bumper"][rows, 0] = sim.bumper[rows]
-        self.task_observation(np.arange(self.num_envs) if idx is None else idx)
+        self.task_observation(self._all if idx is None else idx)
 
     def observation_rows(self, idx: NDArray[np.int64] | slice) -> dict[str, NDArray[Any]]:
         """Copies of the observation rows ``idx``."""

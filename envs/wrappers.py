@@ -28,6 +28,8 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
+from envs.actions import DEFAULT_DISCRETE_ACTIONS
+
 __all__ = [
     "DiscreteActions",
     "SensorHistory",
@@ -51,10 +53,10 @@ ACTION_NAMES: tuple[str, ...] = (
     "backward",
 )
 #: Normalised linear command of each default action (times ``robot.max_linear`` m/s).
-DEFAULT_LINEAR: tuple[float, ...] = (0.0, 1.0, 0.6, 0.6, 0.0, 0.0, -0.5)
+DEFAULT_LINEAR: tuple[float, ...] = tuple(float(v) for v in DEFAULT_DISCRETE_ACTIONS[:, 0])
 #: Normalised angular command of each default action (times ``robot.max_angular`` rad/s,
 #: counter-clockwise = left positive).
-DEFAULT_ANGULAR: tuple[float, ...] = (0.0, 0.0, 0.5, -0.5, 0.5, -0.5, 0.0)
+DEFAULT_ANGULAR: tuple[float, ...] = tuple(float(v) for v in DEFAULT_DISCRETE_ACTIONS[:, 1])
 
 #: Observation keys that :class:`DomainRandomization` adds noise to by default: the
 #: physical float sensor readings (not the camera's uint8 pixels, the bumper bit or the

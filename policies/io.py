@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from numpy.typing import NDArray
 
 from policies.sb3_policy import SB3Policy
 
@@ -55,6 +56,19 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _bounds_to_json(bound: NDArray[Any]) -> list[float]:
+    """A Box bound as JSON: ``[v]`` when every entry equals v, else the nested list."""
+    b = np.asarray(bound, np.float64)
+    flat = b.ravel()
+    return flat[:1].tolist() if np.all(flat == flat[0]) else b.tolist()
+
+
+def _bounds_from_json(values: list[Any], shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Inverse of :func:`_bounds_to_json` for a Box of ``shape``."""
+    b = np.asarray(values, np.float64)
+    return np.broadcast_to(b.reshape(-1) if len(values) == 1 else b.reshape(shape), shape)
+
+
 def describe_space(space: spaces.Space[Any]) -> dict[str, Any]:
     """A JSON description of a Box, Discrete or Dict space."""
     if isinstance(space, spaces.Dict):
@@ -64,12 +78,8 @@ def describe_space(space: spaces.Space[Any]) -> dict[str, Any]:
             "type": "Box",
             "shape": list(space.shape),
             "dtype": str(space.dtype),
-            "low": np.asarray(space.low, np.float64).ravel()[:1].tolist()
-            if np.all(space.low == space.low.ravel()[0])
-            else np.asarray(space.low, np.float64).tolist(),
-            "high": np.asarray(space.high, np.float64).ravel()[:1].tolist()
-            if np.all(space.high == space.high.ravel()[0])
-            else np.asarray(space.high, np.float64).tolist(),
+            "low": _bounds_to_json(space.low),
+            "high": _bounds_to_json(space.high),
         }
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n)}
@@ -86,18 +96,8 @@ def space_from_json(d: dict[str, Any]) -> spaces.Space[Any]:
     if kind == "Box":
         shape = tuple(int(x) for x in d["shape"])
         dtype = np.dtype(d["dtype"])
-        low = np.broadcast_to(
-            np.asarray(d["low"], np.float64).reshape(-1)
-            if len(d["low"]) == 1
-            else np.asarray(d["low"], np.float64).reshape(shape),
-            shape,
-        )
-        high = np.broadcast_to(
-            np.asarray(d["high"], np.float64).reshape(-1)
-            if len(d["high"]) == 1
-            else np.asarray(d["high"], np.float64).reshape(shape),
-            shape,
-        )
+        low = _bounds_from_json(d["low"], shape)
+        high = _bounds_from_json(d["high"], shape)
         return spaces.Box(low.astype(dtype), high.astype(dtype), shape, dtype)
     if kind == "Discrete":
         return spaces.Discrete(int(d["n"]))

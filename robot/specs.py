@@ -16,6 +16,8 @@ from typing import Any, TypeVar, get_type_hints
 __all__ = [
     "SpecError",
     "Spec",
+    "check_range",
+    "check_int",
     "RobotSpec",
     "LidarSpec",
     "CameraSpec",
@@ -39,7 +41,7 @@ class SpecError(ValueError):
 S = TypeVar("S", bound="Spec")
 
 
-def _check_range(
+def check_range(
     path: str,
     value: float,
     lo: float | None = None,
@@ -48,6 +50,7 @@ def _check_range(
     lo_open: bool = False,
     hi_open: bool = False,
 ) -> None:
+    """Raise :class:`SpecError` naming ``path`` unless ``value`` is finite and in range."""
     try:
         finite = isinstance(value, int | float) and math.isfinite(value)
     except OverflowError:  # an int beyond float range
@@ -148,10 +151,11 @@ def _check_bool(path: str, value: Any) -> None:
         raise SpecError(f"{path}: expected true or false, got {value!r}")
 
 
-def _check_int(path: str, value: Any, lo: int, hi: int) -> None:
+def check_int(path: str, value: Any, lo: int, hi: int) -> None:
+    """Raise :class:`SpecError` naming ``path`` unless ``value`` is an int in [lo, hi]."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise SpecError(f"{path}: expected an integer in [{lo}, {hi}], got {value!r}")
-    _check_range(path, value, lo, hi)
+    check_range(path, value, lo, hi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,14 +184,14 @@ class RobotSpec(Spec):
     max_substep: float = 0.025
 
     def validate(self, path: str) -> None:
-        _check_range(f"{path}.radius", self.radius, 0.02, 1.0)
-        _check_range(f"{path}.max_linear", self.max_linear, 0.0, 20.0, lo_open=True)
-        _check_range(f"{path}.max_angular", self.max_angular, 0.0, 20.0, lo_open=True)
-        _check_range(f"{path}.max_linear_accel", self.max_linear_accel, 0.0, 1000.0, lo_open=True)
-        _check_range(f"{path}.max_angular_accel", self.max_angular_accel, 0.0, 1000.0, lo_open=True)
-        _check_range(f"{path}.actuator_noise", self.actuator_noise, 0.0, 1.0)
-        _check_range(f"{path}.control_dt", self.control_dt, 0.001, 1.0)
-        _check_range(f"{path}.max_substep", self.max_substep, 0.001, 1.0)
+        check_range(f"{path}.radius", self.radius, 0.02, 1.0)
+        check_range(f"{path}.max_linear", self.max_linear, 0.0, 20.0, lo_open=True)
+        check_range(f"{path}.max_angular", self.max_angular, 0.0, 20.0, lo_open=True)
+        check_range(f"{path}.max_linear_accel", self.max_linear_accel, 0.0, 1000.0, lo_open=True)
+        check_range(f"{path}.max_angular_accel", self.max_angular_accel, 0.0, 1000.0, lo_open=True)
+        check_range(f"{path}.actuator_noise", self.actuator_noise, 0.0, 1.0)
+        check_range(f"{path}.control_dt", self.control_dt, 0.001, 1.0)
+        check_range(f"{path}.max_substep", self.max_substep, 0.001, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,11 +215,11 @@ class LidarSpec(Spec):
     dropout: float = 0.0
 
     def validate(self, path: str) -> None:
-        _check_int(f"{path}.beams", self.beams, 1, 4096)
-        _check_range(f"{path}.fov", self.fov, 0.0, 2 * math.pi, lo_open=True)
-        _check_range(f"{path}.max_range", self.max_range, 0.1, 100.0)
-        _check_range(f"{path}.noise_std", self.noise_std, 0.0, 1.0)
-        _check_range(f"{path}.dropout", self.dropout, 0.0, 1.0)
+        check_int(f"{path}.beams", self.beams, 1, 4096)
+        check_range(f"{path}.fov", self.fov, 0.0, 2 * math.pi, lo_open=True)
+        check_range(f"{path}.max_range", self.max_range, 0.1, 100.0)
+        check_range(f"{path}.noise_std", self.noise_std, 0.0, 1.0)
+        check_range(f"{path}.dropout", self.dropout, 0.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,13 +244,13 @@ class CameraSpec(Spec):
     noise_std: float = 0.0
 
     def validate(self, path: str) -> None:
-        _check_int(f"{path}.width", self.width, 8, 1024)
-        _check_int(f"{path}.height", self.height, 8, 1024)
-        _check_range(f"{path}.fov", self.fov, 0.1, 3.0)
-        _check_range(f"{path}.mount_height", self.mount_height, 0.01, 2.0)
-        _check_range(f"{path}.max_range", self.max_range, 0.5, 100.0)
+        check_int(f"{path}.width", self.width, 8, 1024)
+        check_int(f"{path}.height", self.height, 8, 1024)
+        check_range(f"{path}.fov", self.fov, 0.1, 3.0)
+        check_range(f"{path}.mount_height", self.mount_height, 0.01, 2.0)
+        check_range(f"{path}.max_range", self.max_range, 0.5, 100.0)
         _check_bool(f"{path}.depth", self.depth)
-        _check_range(f"{path}.noise_std", self.noise_std, 0.0, 64.0)
+        check_range(f"{path}.noise_std", self.noise_std, 0.0, 64.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,9 +269,9 @@ class ImuSpec(Spec):
     vibration_scale: float = 1.0
 
     def validate(self, path: str) -> None:
-        _check_range(f"{path}.accel_noise", self.accel_noise, 0.0, 10.0)
-        _check_range(f"{path}.gyro_noise", self.gyro_noise, 0.0, 10.0)
-        _check_range(f"{path}.vibration_scale", self.vibration_scale, 0.0, 10.0)
+        check_range(f"{path}.accel_noise", self.accel_noise, 0.0, 10.0)
+        check_range(f"{path}.gyro_noise", self.gyro_noise, 0.0, 10.0)
+        check_range(f"{path}.vibration_scale", self.vibration_scale, 0.0, 10.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,7 +286,7 @@ class OdometrySpec(Spec):
     noise: float = 0.01
 
     def validate(self, path: str) -> None:
-        _check_range(f"{path}.noise", self.noise, 0.0, 1.0)
+        check_range(f"{path}.noise", self.noise, 0.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -310,7 +314,7 @@ class TerrainSpec(Spec):
                     f"got {values!r}"
                 )
             for t, v in zip(TERRAIN_NAMES, values, strict=True):
-                _check_range(f"{path}.{name}[{t}]", v, 0.0, hi)
+                check_range(f"{path}.{name}[{t}]", v, 0.0, hi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,19 +348,19 @@ class WorldSpec(Spec):
             raise SpecError(
                 f"{path}.kind: {self.kind!r} is not allowed; allowed: {', '.join(WORLD_KINDS)}"
             )
-        _check_range(f"{path}.min_size", self.min_size, 4.0, 40.0)
-        _check_range(f"{path}.max_size", self.max_size, 4.0, 40.0)
+        check_range(f"{path}.min_size", self.min_size, 4.0, 40.0)
+        check_range(f"{path}.max_size", self.max_size, 4.0, 40.0)
         if self.max_size < self.min_size:
             raise SpecError(
                 f"{path}.max_size: {self.max_size!r} is below min_size {self.min_size!r}; "
                 "allowed [min_size, 40]"
             )
-        _check_range(f"{path}.cell_size", self.cell_size, 0.01, 0.5)
-        _check_range(f"{path}.wall_height", self.wall_height, 0.1, 5.0)
-        _check_range(f"{path}.clutter", self.clutter, 0.0, 1.0)
-        _check_int(f"{path}.n_targets", self.n_targets, 0, 6)
-        _check_range(f"{path}.terrain_patches", self.terrain_patches, 0.0, 50.0)
-        _check_range(f"{path}.door_width", self.door_width, 0.5, 3.0)
+        check_range(f"{path}.cell_size", self.cell_size, 0.01, 0.5)
+        check_range(f"{path}.wall_height", self.wall_height, 0.1, 5.0)
+        check_range(f"{path}.clutter", self.clutter, 0.0, 1.0)
+        check_int(f"{path}.n_targets", self.n_targets, 0, 6)
+        check_range(f"{path}.terrain_patches", self.terrain_patches, 0.0, 50.0)
+        check_range(f"{path}.door_width", self.door_width, 0.5, 3.0)
 
 
 @dataclasses.dataclass(frozen=True)
