@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -69,6 +70,9 @@ class TaskConfig(Spec):
         progress_weight: reward per metre of geodesic progress.
         success_bonus: reward on success. contact_penalty: per contact step.
         time_penalty: per step.
+        path_penalty: per metre driven (0 by default). With ``progress_weight`` 1 a step
+            then earns at most ``(1 - path_penalty) x`` its length, and only when it follows
+            the shortest path: detours and arcs cost reward, as they cost SPL.
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
@@ -84,6 +88,7 @@ class TaskConfig(Spec):
     success_bonus: float = 10.0
     contact_penalty: float = 0.5
     time_penalty: float = 0.01
+    path_penalty: float = 0.0
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -114,7 +119,13 @@ class TaskConfig(Spec):
             )
         check_int(f"{path}.max_steps", self.max_steps, 1, 1_000_000)
         check_range(f"{path}.success_radius", self.success_radius, 0.01, 5.0)
-        for name in ("progress_weight", "success_bonus", "contact_penalty", "time_penalty"):
+        for name in (
+            "progress_weight",
+            "success_bonus",
+            "contact_penalty",
+            "time_penalty",
+            "path_penalty",
+        ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
         check_int(f"{path}.goals_per_map", self.goals_per_map, 1, 64)
@@ -263,10 +274,7 @@ class BatchedTask:
             ep_seed = episode_seed(int(self.base_seed[i]), int(self.episode[i]))
             rng = np.random.default_rng(ep_seed)
             variant = self.sample_variant(rng)
-            map_index = int(rng.integers(self.config.n_maps))
-            key = (*self._map_key, map_index, variant)
-            seed_w = map_seed(self.config.split, map_index)
-            entry = MAP_CACHE.get(key, functools.partial(self.build_map, seed_w, variant))
+            entry = self.map_entry(int(rng.integers(self.config.n_maps)), variant)
             self.entries[i] = entry
             g = self.sample_goal(rng, entry, int(i))
             self.goal_index[i] = g
@@ -290,6 +298,28 @@ class BatchedTask:
         for i in idx:
             self.trails[i] = [(float(self.sim.pose[i, 0]), float(self.sim.pose[i, 1]))]
         self.observe(idx)
+
+    def map_entry(self, map_index: int, variant: int = 0) -> MapEntry:
+        """Map ``map_index`` (variant ``variant``) of this task's split, from the shared cache."""
+        key = (*self._map_key, map_index, variant)
+        seed_w = map_seed(self.config.split, map_index)
+        return MAP_CACHE.get(key, functools.partial(self.build_map, seed_w, variant))
+
+    def prebuild_maps(self, variants: Sequence[int] = (0,)) -> int:
+        """Build every map of the split's pool and all its goal distance fields now.
+
+        Episodes build maps lazily (about 10 ms a world, a few ms a field); a long run
+        reaches this state after its first few thousand episodes. Benchmarks call this to
+        time the steady state. Returns the number of maps built or found in the cache.
+        """
+        count = 0
+        for map_index in range(self.config.n_maps):
+            for variant in variants:
+                entry = self.map_entry(map_index, variant)
+                for g in range(len(entry.goals)):
+                    entry.field(g)
+                count += 1
+        return count
 
     def on_reset(self, i: int, rng: np.random.Generator, entry: MapEntry) -> None:
         """Task hook after slot ``i`` got its map and goal (e.g. pick a target colour)."""
@@ -383,14 +413,16 @@ class BatchedTask:
             geodesic, m), ``shortest_path`` (SPL's l_i: geodesic start distance to the success
             region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``,
             ``bad_actions_total``, ``episode_step``, ``episode_return`` and the reward terms
-            ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``.
+            ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``,
+            ``reward_path``.
         """
         cfg = self.config
         sim = self.sim
         bad = sim.step(actions)
         self.bad_total += bad
         self.ep_steps += 1
-        self.path_length += np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
+        driven = np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
+        self.path_length += driven
         geo = self.fields.distances(sim.pose[:, :2])
         geo = np.where(np.isfinite(geo), geo, self.geo)
         progress = self.geo - geo
@@ -402,7 +434,8 @@ class BatchedTask:
         r_success = cfg.success_bonus * success
         r_contact = -cfg.contact_penalty * collided
         r_time = np.full(self.num_envs, -cfg.time_penalty)
-        reward = r_progress + r_success + r_contact + r_time
+        r_path = -cfg.path_penalty * driven
+        reward = r_progress + r_success + r_contact + r_time + r_path
         self.ep_return += reward
         terminated = success | failed
         if cfg.contact == "terminate":
@@ -429,6 +462,7 @@ class BatchedTask:
             "reward_success": r_success.astype(np.float64),
             "reward_contact": r_contact.astype(np.float64),
             "reward_time": r_time,
+            "reward_path": r_path,
         }
         return reward, terminated, truncated, info
 

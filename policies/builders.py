@@ -8,7 +8,7 @@ A policy config (the ``policy:`` section of a training config) is plain JSON::
     activation: tanh               # relu, tanh, elu, gelu
     log_std_init: 0.0              # continuous on-policy algorithms only
     lstm_hidden_size: 128          # recurrent_ppo only (also n_lstm_layers,
-                                   # shared_lstm, enable_critic_lstm)
+                                   # shared_lstm, enable_critic_lstm, lstm_forget_bias)
 """
 
 from __future__ import annotations
@@ -22,17 +22,26 @@ from gymnasium import spaces
 from policies.extractors import EXTRACTORS
 from policies.networks import activation
 
-__all__ = ["ALGOS", "POLICY_KEYS", "build_policy_kwargs", "build_policy_network", "policy_class"]
+__all__ = [
+    "ALGOS",
+    "POLICY_KEYS",
+    "build_policy_kwargs",
+    "build_policy_network",
+    "init_policy",
+    "policy_class",
+]
 
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "sac", "td3", "dqn", "recurrent_ppo")
 _COMMON_KEYS = {"extractor", "extractor_kwargs", "net_arch", "activation"}
 _ONPOLICY_KEYS = {"log_std_init", "ortho_init"}
 _RECURRENT_KEYS = {"lstm_hidden_size", "n_lstm_layers", "shared_lstm", "enable_critic_lstm"}
+#: keys that shape the initial weights only (applied by :func:`init_policy`, not passed to SB3)
+_INIT_KEYS = {"lstm_forget_bias"}
 #: allowed ``policy:`` keys per algorithm
 POLICY_KEYS: dict[str, set[str]] = {
     "ppo": _COMMON_KEYS | _ONPOLICY_KEYS,
     "a2c": _COMMON_KEYS | _ONPOLICY_KEYS,
-    "recurrent_ppo": _COMMON_KEYS | _ONPOLICY_KEYS | _RECURRENT_KEYS,
+    "recurrent_ppo": _COMMON_KEYS | _ONPOLICY_KEYS | _RECURRENT_KEYS | _INIT_KEYS,
     "sac": _COMMON_KEYS | {"log_std_init"},
     "td3": set(_COMMON_KEYS),
     "dqn": set(_COMMON_KEYS),
@@ -114,7 +123,36 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
     for key in ("log_std_init", "ortho_init", *sorted(_RECURRENT_KEYS)):
         if key in cfg:
             kwargs[key] = cfg[key]
+    if "lstm_forget_bias" in cfg:
+        _check_forget_bias(cfg["lstm_forget_bias"])
     return kwargs
+
+
+def _check_forget_bias(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -10 <= value <= 10:
+        raise ValueError(f"policy.lstm_forget_bias: expected a number in [-10, 10], got {value!r}")
+
+
+def init_policy(policy: torch.nn.Module, cfg: dict[str, Any]) -> None:
+    """Apply the initialisation keys of a policy config to a freshly built SB3 policy.
+
+    ``lstm_forget_bias`` (recurrent_ppo): the forget-gate bias of every LSTM layer
+    (PyTorch's ``bias_ih``; ``bias_hh`` forget part set to 0). PyTorch starts it near 0,
+    so the cell keeps about half of its content per step and a cue seen 50 steps earlier
+    is gone (0.5**50) before learning can use it; a bias of 3 keeps ~95% per step.
+    """
+    if "lstm_forget_bias" not in cfg:
+        return
+    value = float(cfg["lstm_forget_bias"])
+    _check_forget_bias(value)
+    with torch.no_grad():
+        for module in policy.modules():
+            if isinstance(module, torch.nn.LSTM):
+                h = module.hidden_size
+                for layer in range(module.num_layers):
+                    # PyTorch's gate order in the bias vectors: input, forget, cell, output.
+                    getattr(module, f"bias_ih_l{layer}")[h : 2 * h] = value
+                    getattr(module, f"bias_hh_l{layer}")[h : 2 * h] = 0.0
 
 
 def policy_class(algo: str) -> type[Any]:

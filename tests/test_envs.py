@@ -86,6 +86,7 @@ STEP_INFO_KEYS = {
     "reward_success",
     "reward_contact",
     "reward_time",
+    "reward_path",
 }
 RESET_INFO_KEYS = {"map_seed", "goal", "geodesic_start", "episode_seed"}
 
@@ -414,7 +415,7 @@ def test_info_keys_and_reward_terms(env_id: str) -> None:
         assert isinstance(info["is_success"], bool)
         assert isinstance(info["collided"], bool)
         terms = [info[k] for k in info if k.startswith("reward_")]
-        assert len(terms) == 4
+        assert len(terms) == 5
         assert reward == pytest.approx(sum(terms), abs=1e-9)
         assert info["path_length"] >= 0.0
         assert info["bad_actions"] == 0
@@ -428,6 +429,22 @@ def test_reward_terms_follow_the_config() -> None:
     assert info["reward_time"] == -0.5
     assert info["reward_progress"] == 0.0
     assert reward == pytest.approx(-0.5)
+
+
+def test_path_penalty_charges_every_metre_driven() -> None:
+    env = gym.make(POINTNAV, path_penalty=0.5)
+    env.reset(seed=0)
+    before = 0.0
+    for _ in range(5):
+        _, reward, _, _, info = env.step(np.array([1.0, 0.3], np.float32))
+        step_len = info["path_length"] - before
+        before = info["path_length"]
+        assert step_len > 0.0
+        assert info["reward_path"] == pytest.approx(-0.5 * step_len, rel=1e-12)
+        terms = sum(info[k] for k in info if k.startswith("reward_"))
+        assert reward == pytest.approx(terms, abs=1e-9)
+    with pytest.raises(ValueError, match=r"path_penalty"):
+        gym.make(POINTNAV, path_penalty=-1.0)
 
 
 def test_path_length_accumulates_driven_distance() -> None:

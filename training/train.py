@@ -205,7 +205,7 @@ def train(
     else:
         (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         env = make_train_env(cfg, int(cfg["seed"]))
-        from policies.builders import build_policy_kwargs
+        from policies.builders import build_policy_kwargs, init_policy
 
         policy_name = (
             "MultiInputLstmPolicy" if cfg["algo"] == "recurrent_ppo" else "MultiInputPolicy"
@@ -220,6 +220,7 @@ def train(
             policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]),
             **_algo_kwargs(cfg),
         )
+        init_policy(model.policy, cfg["policy"])
     total = int(cfg["total_timesteps"])
     episodes = EpisodeLog(state.get("episodes", []))
     evals: list[dict[str, float]] = state.get("evals", [])
