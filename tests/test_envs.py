@@ -704,3 +704,19 @@ def test_partial_sim_override_keeps_the_task_defaults() -> None:
     ).unwrapped.task.config.sim
     assert cfg.camera.width == 32
     assert cfg.world == base.world  # ObjectNav's 6-8 m worlds, clutter 0.2
+
+
+def test_prebuild_maps_builds_every_map_and_goal_field_once() -> None:
+    from envs.maps import MAP_CACHE
+
+    env = make_sb3_env(POINTNAV, 2, seed=0, n_maps=3, goals_per_map=2, **TINY)
+    task = env.task
+    assert task.prebuild_maps() == 3
+    entries = [task.map_entry(i) for i in range(3)]
+    assert all(sorted(e.fields) == [0, 1] for e in entries)
+    misses = MAP_CACHE.misses
+    env.reset()
+    for _ in range(50):
+        env.step(np.tile(np.array([[1.0, 0.5]], np.float32), (2, 1)))
+    assert MAP_CACHE.misses == misses  # episodes only reuse the prebuilt maps
+    assert all(any(task.entries[i] is e for e in entries) for i in range(2))
