@@ -16,7 +16,11 @@ is observable only near the start, so a policy without memory cannot beat 50%.
 * **Success**: within ``success_radius`` (0.5 m) of the correct arm's end.
   **Failure**: within ``success_radius`` of the wrong arm's end: terminated with
   ``is_success = False``.
-* **Truncation**: after ``max_steps`` (300).
+* **Truncation**: after ``max_steps`` (150 steps, 37.5 s).
+* **Control rate**: 4 Hz (``sim.robot.control_dt`` = 0.25 s; the other tasks run at 10 Hz).
+  The cue is seen for the first ~8 decisions and the junction comes ~35 decisions later
+  (the scripted expert takes ~55 steps in all). At 10 Hz the same drive is ~85 blind
+  decisions, and a randomly initialised LSTM forgets the cue long before the junction.
 * **Difficulty**: ``corridor_length`` (stem length, m).
 """
 
@@ -31,7 +35,7 @@ from numpy.typing import NDArray
 
 from envs.maps import MapEntry
 from envs.task import BatchedTask, TaskConfig
-from robot.specs import check_range
+from robot.specs import RobotSpec, SimSpec, check_range
 from robot.world import TARGET_NAMES
 from robot.worldgen import generate_cuemaze
 
@@ -39,6 +43,10 @@ __all__ = ["CueMazeConfig", "CueMazeTask", "CUE_COLOURS"]
 
 #: The two cue colours: red (left arm) and green (right arm).
 CUE_COLOURS = (0, 1)
+
+
+def _cuemaze_sim() -> SimSpec:
+    return SimSpec(robot=RobotSpec(control_dt=0.25))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,9 +59,11 @@ class CueMazeConfig(TaskConfig):
 
     _section = "CueMaze"
     sensors: tuple[str, ...] = ("lidar", "cue", "velocity")
+    max_steps: int = 150
     success_radius: float = 0.5
     corridor_length: float = 2.0
     cue_radius: float = 1.0
+    sim: SimSpec = dataclasses.field(default_factory=_cuemaze_sim)
     task_sensors: ClassVar[tuple[str, ...]] = ("cue",)
 
     def validate(self, path: str) -> None:
