@@ -2,7 +2,7 @@
 
 A policy config (the ``policy:`` section of a training config) is plain JSON::
 
-    extractor: smartbot            # smartbot (ours) or combined (SB3's CombinedExtractor)
+    extractor: smartbot            # smartbot or gated (ours), or combined (SB3's CombinedExtractor)
     extractor_kwargs: {mlp_hidden: [128], cnn_features: 256}
     net_arch: [128, 128]           # or {pi: [...], vf: [...]} / {pi: [...], qf: [...]}
     activation: tanh               # relu, tanh, elu, gelu
@@ -20,6 +20,7 @@ import torch
 from gymnasium import spaces
 
 from policies.extractors import EXTRACTORS
+from policies.gated_attention import GatedAttentionExtractor
 from policies.networks import activation
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "policy_class",
 ]
 
+#: Our extractors by config name (``combined`` is SB3's CombinedExtractor).
+OUR_EXTRACTORS: dict[str, type[Any]] = {**EXTRACTORS, "gated": GatedAttentionExtractor}
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "sac", "td3", "dqn", "recurrent_ppo")
 _COMMON_KEYS = {"extractor", "extractor_kwargs", "net_arch", "activation"}
 _ONPOLICY_KEYS = {"log_std_init", "ortho_init"}
@@ -98,9 +101,9 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
         )
     kwargs: dict[str, Any] = {}
     name = cfg.get("extractor", "smartbot")
-    if name == "smartbot":
-        _check_extractor_kwargs(EXTRACTORS["smartbot"], cfg.get("extractor_kwargs", {}))
-        kwargs["features_extractor_class"] = EXTRACTORS["smartbot"]
+    if name in OUR_EXTRACTORS:
+        _check_extractor_kwargs(OUR_EXTRACTORS[name], cfg.get("extractor_kwargs", {}))
+        kwargs["features_extractor_class"] = OUR_EXTRACTORS[name]
         kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
         # Our extractor scales images itself (uint8 / 255); SB3 must not divide again.
         kwargs["normalize_images"] = False
@@ -110,7 +113,9 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
         _check_extractor_kwargs(CombinedExtractor, cfg.get("extractor_kwargs", {}))
         kwargs["features_extractor_kwargs"] = dict(cfg.get("extractor_kwargs", {}))
     else:
-        raise ValueError(f"policy.extractor: {name!r} is not allowed; allowed: smartbot, combined")
+        raise ValueError(
+            f"policy.extractor: {name!r} is not allowed; allowed: smartbot, gated, combined"
+        )
     if "net_arch" in cfg:
         arch = cfg["net_arch"]
         _check_net_arch(algo, arch)

@@ -189,7 +189,8 @@ def test_dotted_overrides_merge_into_sections() -> None:
 
 def test_layers_later_ones_win(tmp_path: Path) -> None:
     base = resolve_config(CUEMAZE, "ppo")  # ppo.yaml + cuemaze_ppo.yaml
-    assert base["algo_kwargs"]["n_steps"] == 256 and base["algo_kwargs"]["n_epochs"] == 5
+    assert base["algo_kwargs"]["ent_coef"] == 0.01  # cuemaze_ppo.yaml
+    assert base["algo_kwargs"]["n_steps"] == 128 and base["algo_kwargs"]["n_epochs"] == 5
     other = resolve_config(OBJECTNAV, "sac")  # sac.yaml only
     assert other["algo_kwargs"]["buffer_size"] == 200000 and other["seed"] == DEFAULTS["seed"]
     f = tmp_path / "mine.yaml"
