@@ -34,7 +34,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from envs.maps import MapEntry
-from envs.task import BatchedTask, TaskConfig
+from envs.task import BatchedTask, TaskConfig, within_radius
 from robot.specs import RobotSpec, SimSpec, check_range
 from robot.world import TARGET_NAMES
 from robot.worldgen import generate_cuemaze
@@ -121,9 +121,7 @@ class CueMazeTask(BatchedTask):
         self.wrong_goal[i] = entry.goals[1 - int(self.goal_index[i])]
 
     def failed(self) -> NDArray[np.bool_]:
-        p = self.sim.pose
-        d = np.hypot(p[:, 0] - self.wrong_goal[:, 0], p[:, 1] - self.wrong_goal[:, 1])
-        return np.asarray(d <= self.config.success_radius)
+        return within_radius(self.sim.pose, self.wrong_goal, self.config.success_radius)
 
     def task_spaces(self) -> dict[str, spaces.Space[Any]]:
         return {"cue": spaces.Box(0.0, 1.0, (len(TARGET_NAMES),), np.float32)}

@@ -31,6 +31,7 @@ or mazes need a policy with memory, since a reactive one gets caught behind wall
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -83,7 +84,7 @@ class PointNavTask(BatchedTask):
             raise RuntimeError(f"map {seed}: no free goal point")
         return MapEntry(world=world, grid=grid, goals=np.array(goals, dtype=np.float64))
 
-    @property
+    @functools.cached_property
     def max_goal_range(self) -> float:
         """Upper bound of the goal range, m: the diagonal of the largest world."""
         w = self.config.sim.world
@@ -100,6 +101,10 @@ class PointNavTask(BatchedTask):
 
     def task_observation(self, idx: NDArray[np.int64]) -> None:
         if "goal" in self.obs:
-            g = self.goal_vector(idx)
-            g[:, 0] = np.minimum(g[:, 0], self.max_goal_range)
-            self.obs["goal"][idx] = g
+            goal, top = self.obs["goal"], self.max_goal_range
+            if len(idx) == self.num_envs:
+                # Every row (a step): in place. Range and bearing depend only on the pose and
+                # the goal, so rows outside ``idx`` would come out unchanged anyway.
+                self.goal_vector(out=goal, max_range=top)
+            else:
+                goal[idx] = self.goal_vector(idx, max_range=top)

@@ -64,8 +64,8 @@ class SB3VecEnv(VecEnv):
         reward, terminated, truncated, info = self.task.step(self._actions)
         done = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        if done.any():
-            idx = np.flatnonzero(done)
+        idx = done.nonzero()[0]
+        if idx.size:
             for i in idx:
                 d = {k: v[i].item() for k, v in info.items()}
                 d["terminal_observation"] = {k: v[i].copy() for k, v in self.task.obs.items()}

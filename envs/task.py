@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
+from numba import njit
 from numpy.typing import NDArray
 
 from envs.maps import MAP_CACHE, MapEntry
@@ -41,7 +42,7 @@ from robot.planning import PlanningGrid
 from robot.sim import Simulator
 from robot.specs import SimSpec, Spec, SpecError, check_int, check_range
 
-__all__ = ["TaskConfig", "BatchedTask", "COMMON_SENSORS", "PLANNING_RESOLUTION"]
+__all__ = ["TaskConfig", "BatchedTask", "COMMON_SENSORS", "PLANNING_RESOLUTION", "within_radius"]
 
 COMMON_SENSORS: tuple[str, ...] = (
     "lidar",
@@ -55,6 +56,123 @@ COMMON_SENSORS: tuple[str, ...] = (
 #: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
 PLANNING_RESOLUTION = 0.1
 _CONTACT_MODES = ("penalize", "terminate")
+
+
+@njit(cache=True)
+def within_radius(
+    pose: NDArray[np.float64], points: NDArray[np.float64], radius: float
+) -> NDArray[np.bool_]:
+    """(n,) bool: robot i (``pose`` (n, >=2), m) is at most ``radius`` m from ``points[i]``."""
+    out = np.empty(pose.shape[0], dtype=np.bool_)
+    for i in range(pose.shape[0]):
+        out[i] = math.hypot(pose[i, 0] - points[i, 0], pose[i, 1] - points[i, 1]) <= radius
+    return out
+
+
+@njit(cache=True)
+def _score_step(
+    disp: NDArray[np.float64],
+    geo_now: NDArray[np.float64],
+    success: NDArray[np.bool_],
+    failed: NDArray[np.bool_],
+    bumper: NDArray[np.bool_],
+    bad: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    max_steps: int,
+    contact_terminates: bool,
+    geo: NDArray[np.float64],
+    path_length: NDArray[np.float64],
+    ep_return: NDArray[np.float64],
+    ep_steps: NDArray[np.int64],
+    bad_total: NDArray[np.int64],
+    terms: NDArray[np.float64],
+    terminated: NDArray[np.bool_],
+    truncated: NDArray[np.bool_],
+) -> None:
+    """The bookkeeping of one step of n slots (see :meth:`BatchedTask.step`), in one pass.
+
+    Args:
+        disp: (n, 3) true displacement of the step, m (x, y) and rad.
+        geo_now: (n,) geodesic distance at the new poses, m; not finite where the look-up
+            failed (off the planning grid), where the previous distance stands.
+        success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
+        weights: (5,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
+            -path_penalty.
+        max_steps: steps before truncation. contact_terminates: contact ends the episode.
+        geo, path_length, ep_return, ep_steps, bad_total: (n,) updated in place (m, m,
+            reward, steps, entries).
+        terms: (6, n) filled with the reward and its terms progress, success, contact, time
+            and path. terminated, truncated: (n,) bool, filled.
+    """
+    for i in range(geo.shape[0]):
+        ep_steps[i] += 1
+        bad_total[i] += bad[i]
+        driven = math.hypot(disp[i, 0], disp[i, 1])
+        path_length[i] += driven
+        g = geo_now[i] if math.isfinite(geo_now[i]) else geo[i]
+        r_progress = weights[0] * (geo[i] - g)
+        geo[i] = g
+        r_success = weights[1] * (1.0 if success[i] else 0.0)
+        r_contact = weights[2] * (1.0 if bumper[i] else 0.0)
+        r_time = weights[3]
+        r_path = weights[4] * driven
+        reward = r_progress + r_success + r_contact + r_time + r_path
+        ep_return[i] += reward
+        terms[0, i] = reward
+        terms[1, i] = r_progress
+        terms[2, i] = r_success
+        terms[3, i] = r_contact
+        terms[4, i] = r_time
+        terms[5, i] = r_path
+        ended = success[i] or failed[i] or (contact_terminates and bumper[i])
+        terminated[i] = ended
+        truncated[i] = ep_steps[i] >= max_steps and not ended
+
+
+@njit(cache=True)
+def _velocity_rows(
+    odom: NDArray[np.float64],
+    idx: NDArray[np.int64],
+    dt: float,
+    low: NDArray[np.float64],
+    high: NDArray[np.float64],
+    out: NDArray[np.float32],
+) -> None:
+    """``out[i] = clip((odom[i, 0], odom[i, 2]) / dt, low, high)`` for i in ``idx``
+    (velocities m/s, rad/s, from the last step's odometry; NaN stays NaN like np.clip)."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        for c in range(2):
+            v = odom[i, 2 * c] / dt
+            if v < low[c]:
+                v = low[c]
+            if v > high[c]:
+                v = high[c]
+            out[i, c] = v
+
+
+@njit(cache=True)
+def _goal_rows(
+    delta: NDArray[np.float64],
+    heading: NDArray[np.float64],
+    yaw: NDArray[np.float64],
+    max_range: float,
+    out: NDArray[np.float32],
+) -> None:
+    """Range and bearing rows from the goal offsets (see :meth:`BatchedTask.goal_vector`).
+
+    Args:
+        delta: (K, 2) goal minus robot position, m. heading: (K,) its direction
+            ``np.arctan2(dy, dx)``, rad (numpy's, which may differ from libm's in the last
+            bit). yaw: (K,) robot headings, rad. max_range: the range is clipped to it, m.
+        out: (K, 2) float32, filled with range m and bearing rad in [-pi, pi].
+    """
+    top = np.float32(max_range)
+    for k in range(delta.shape[0]):
+        bearing = (heading[k] - yaw[k] + np.pi) % (2 * np.pi) - np.pi
+        r = np.float32(math.hypot(delta[k, 0], delta[k, 1]))
+        out[k, 0] = top if r > top else r
+        out[k, 1] = bearing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +268,7 @@ class BatchedTask:
 
     Attributes (per-slot arrays, shape (num_envs, ...)):
         goal: (n, 2) goal point, m. geo_start: geodesic start distance, m.
+        shortest_path: SPL's l_i, ``max(geo_start - success_reach(), 0)``, m (set at reset).
         geo: current geodesic distance, m. path_length: driven so far, m.
         ep_return, ep_steps, bad_total, success, entries (the MapEntry of each slot).
     """
@@ -172,6 +291,7 @@ class BatchedTask:
         self.goal = np.zeros((n, 2))
         self.goal_index = np.zeros(n, dtype=np.int64)
         self.geo_start = np.zeros(n)
+        self.shortest_path = np.zeros(n)
         self.geo = np.zeros(n)
         self.path_length = np.zeros(n)
         self.ep_return = np.zeros(n)
@@ -192,6 +312,21 @@ class BatchedTask:
         }
         self._rgb_scratch: NDArray[np.uint8] | None = None
         self._all = np.arange(n, dtype=np.int64)
+        # Per-step constants, so that a step builds no more temporaries than it must.
+        r = cfg.sim.robot
+        self._velocity_low = np.array([-r.max_linear, -r.max_angular])  # (2,) m/s, rad/s
+        self._velocity_high = np.array([r.max_linear, r.max_angular])
+        self._weights = np.array(
+            [
+                cfg.progress_weight,
+                cfg.success_bonus,
+                -cfg.contact_penalty,
+                -cfg.time_penalty,
+                -cfg.path_penalty,
+            ]
+        )
+        self._can_fail = type(self).failed is not BatchedTask.failed
+        self._never = np.zeros(n, dtype=bool)  # failed() of a task that cannot fail
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
         self._map_key = (type(self).__name__, cfg)
@@ -218,15 +353,20 @@ class BatchedTask:
 
     def goal_reached(self) -> NDArray[np.bool_]:
         """(n,) bool: the robot is within the success radius of its goal."""
-        d = np.hypot(self.sim.pose[:, 0] - self.goal[:, 0], self.sim.pose[:, 1] - self.goal[:, 1])
-        return np.asarray(d <= self.config.success_radius)
+        return within_radius(self.sim.pose, self.goal, self.config.success_radius)
 
     def success_reach(self) -> NDArray[np.float64]:
-        """(n,) distance from the goal point at which success triggers, m (for SPL's l_i)."""
+        """(n,) distance from the goal point at which success triggers, m (for SPL's l_i).
+
+        Read at reset (after :meth:`on_reset`): it must stay fixed during an episode.
+        """
         return np.full(self.num_envs, self.config.success_radius)
 
     def failed(self) -> NDArray[np.bool_]:
-        """(n,) bool: the episode ended in failure (besides time-out and contact)."""
+        """(n,) bool: the episode ended in failure (besides time-out and contact).
+
+        Only called when a subclass overrides it (the default never fails).
+        """
         return np.zeros(self.num_envs, dtype=bool)
 
     # --------------------------------------------------------------- spaces
@@ -290,6 +430,7 @@ class BatchedTask:
         self.sim.reset(idx, seeds, worlds, poses)
         self.geo[idx] = self.fields.distances(self.sim.pose[:, :2])[idx]
         self.geo_start[idx] = self.geo[idx]
+        self.shortest_path[idx] = np.maximum(self.geo_start[idx] - self.success_reach()[idx], 0.0)
         self.path_length[idx] = 0.0
         self.ep_return[idx] = 0.0
         self.ep_steps[idx] = 0
@@ -331,9 +472,8 @@ class BatchedTask:
         cfg = self.config
         grid = entry.grid
         flat = field.ravel()
-        ok = np.flatnonzero(
-            np.isfinite(flat) & (flat >= cfg.min_start_distance) & (flat <= cfg.max_start_distance)
-        )
+        # (no isfinite: the bounds are finite, so inf and NaN fail one of the comparisons)
+        ok = np.flatnonzero((flat >= cfg.min_start_distance) & (flat <= cfg.max_start_distance))
         if ok.size == 0:  # small map: take the farthest reachable cells instead
             finite = np.flatnonzero(np.isfinite(flat) & (flat > 0))
             if finite.size == 0:
@@ -375,12 +515,7 @@ class BatchedTask:
         if "odometry" in o:
             o["odometry"][rows] = np.clip(sim.odom[rows], -10.0, 10.0)
         if "velocity" in o:
-            r = self.config.sim.robot
-            dt = r.control_dt
-            v = np.clip(sim.odom[rows, 0] / dt, -r.max_linear, r.max_linear)
-            w = np.clip(sim.odom[rows, 2] / dt, -r.max_angular, r.max_angular)
-            o["velocity"][rows, 0] = v
-            o["velocity"][rows, 1] = w
+            self._observe_velocity(idx)
         if "bumper" in o:
             o["bumper"][rows, 0] = sim.bumper[rows]
         self.task_observation(self._all if idx is None else idx)
@@ -389,14 +524,35 @@ class BatchedTask:
         """Copies of the observation rows ``idx``."""
         return {k: v[idx].copy() for k, v in self.obs.items()}
 
-    def goal_vector(self, idx: NDArray[np.int64]) -> NDArray[np.float32]:
-        """(K, 2) range m and bearing rad (in (-pi, pi], left positive) to each slot's goal."""
-        p = self.sim.pose[idx]
-        dx = self.goal[idx, 0] - p[:, 0]
-        dy = self.goal[idx, 1] - p[:, 1]
-        bearing = np.arctan2(dy, dx) - p[:, 2]
-        bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
-        return np.stack([np.hypot(dx, dy), bearing], axis=1).astype(np.float32)
+    def _observe_velocity(self, idx: NDArray[np.int64] | None) -> None:
+        """``obs["velocity"]`` rows ``idx`` (all when None): the last step's odometry dx and
+        dyaw over ``control_dt``, m/s and rad/s, clipped to the robot's limits."""
+        _velocity_rows(
+            self.sim.odom,
+            self._all if idx is None else idx,
+            self.config.sim.robot.control_dt,
+            self._velocity_low,
+            self._velocity_high,
+            self.obs["velocity"],
+        )
+
+    def goal_vector(
+        self,
+        idx: NDArray[np.int64] | None = None,
+        out: NDArray[np.float32] | None = None,
+        max_range: float = math.inf,
+    ) -> NDArray[np.float32]:
+        """(K, 2) range m (at most ``max_range``) and bearing rad (in [-pi, pi], left
+        positive) to each slot's goal, for rows ``idx`` (all when None).
+
+        Computed in float64 and rounded once to float32, into ``out`` (K, 2) when given.
+        """
+        pose = self.sim.pose if idx is None else self.sim.pose[idx]
+        delta = (self.goal if idx is None else self.goal[idx]) - pose[:, :2]
+        if out is None:
+            out = np.empty((len(pose), 2), np.float32)
+        _goal_rows(delta, np.arctan2(delta[:, 1], delta[:, 0]), pose[:, 2], max_range, out)
+        return out
 
     # ----------------------------------------------------------------- step
     def step(
@@ -418,49 +574,54 @@ class BatchedTask:
         """
         cfg = self.config
         sim = self.sim
+        n = self.num_envs
         bad = sim.step(actions)
-        self.bad_total += bad
-        self.ep_steps += 1
-        driven = np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
-        self.path_length += driven
-        geo = self.fields.distances(sim.pose[:, :2])
-        geo = np.where(np.isfinite(geo), geo, self.geo)
-        progress = self.geo - geo
-        self.geo = geo
+        geo_now = self.fields.distances(sim.pose[:, :2])
         success = self.goal_reached()
-        failed = self.failed() & ~success
         collided = sim.bumper.copy()
-        r_progress = cfg.progress_weight * progress
-        r_success = cfg.success_bonus * success
-        r_contact = -cfg.contact_penalty * collided
-        r_time = np.full(self.num_envs, -cfg.time_penalty)
-        r_path = -cfg.path_penalty * driven
-        reward = r_progress + r_success + r_contact + r_time + r_path
-        self.ep_return += reward
-        terminated = success | failed
-        if cfg.contact == "terminate":
-            terminated = terminated | collided
-        truncated = (self.ep_steps >= cfg.max_steps) & ~terminated
+        terms = np.empty((6, n))
+        terminated = np.empty(n, dtype=bool)
+        truncated = np.empty(n, dtype=bool)
+        _score_step(
+            sim.true_disp,
+            geo_now,
+            success,
+            self.failed() if self._can_fail else self._never,
+            collided,
+            bad,
+            self._weights,
+            cfg.max_steps,
+            cfg.contact == "terminate",
+            self.geo,
+            self.path_length,
+            self.ep_return,
+            self.ep_steps,
+            self.bad_total,
+            terms,
+            terminated,
+            truncated,
+        )
         self.success = success
         if self.keep_trails:
-            for i in range(self.num_envs):
+            for i in range(n):
                 self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
         self.observe()
+        reward, r_progress, r_success, r_contact, r_time, r_path = terms
         info: dict[str, NDArray[Any]] = {
             "is_success": success,
             "collided": collided,
             "contacts": sim.contacts.copy(),
             "geodesic_start": self.geo_start.copy(),
-            "shortest_path": np.maximum(self.geo_start - self.success_reach(), 0.0),
-            "geodesic_distance": geo.copy(),
+            "shortest_path": self.shortest_path.copy(),
+            "geodesic_distance": self.geo.copy(),
             "path_length": self.path_length.copy(),
             "bad_actions": bad,
             "bad_actions_total": self.bad_total.copy(),
             "episode_step": self.ep_steps.copy(),
             "episode_return": self.ep_return.copy(),
             "reward_progress": r_progress,
-            "reward_success": r_success.astype(np.float64),
-            "reward_contact": r_contact.astype(np.float64),
+            "reward_success": r_success,
+            "reward_contact": r_contact,
             "reward_time": r_time,
             "reward_path": r_path,
         }

@@ -16,7 +16,7 @@ training config with ``policy: {extractor: smartbot, extractor_kwargs: {...}}``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -108,12 +108,57 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
         plain_dims = torch.as_tensor(np.setdiff1d(np.arange(n_raw), angle_dims), dtype=torch.long)
         self.register_buffer("plain_dims", plain_dims, persistent=False)  # derived: not saved
+        # Derived from the buffers above (not saved; rebuilt after load_state_dict): the
+        # gather that puts the raw vector in MLP-input order, and its affine map.
+        self.register_buffer("_order", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.register_buffer("_shift", torch.zeros(0), persistent=False)
+        self.register_buffer("_span", torch.zeros(0), persistent=False)
         if vector_keys:
             self.scale = _Scale(lows, highs)
             self.mlp = MLP(n_vec, mlp_hidden, "relu")
+            self._mlp_is_identity = not mlp_hidden  # no layers: skip the call
+            self._build_vector_layout()
+            self.register_load_state_dict_post_hook(_rebuild_vector_layout)
 
     angle_dims: torch.Tensor
     plain_dims: torch.Tensor
+    _order: torch.Tensor
+    _shift: torch.Tensor
+    _span: torch.Tensor
+    _n_plain: int
+    _n_angles: int
+
+    def _build_vector_layout(self) -> None:
+        """Fill ``_order``, ``_shift``, ``_span`` from ``angle_dims`` and the scale buffers.
+
+        The MLP input is [plain dims scaled to [-1, 1]..., sin of each angle..., cos of each
+        angle...]: gathering the raw vector by ``_order`` (B, n_plain + 2 n_angles) and
+        mapping it by ``(x - _shift) / _span`` gives the scaled plain dims and the angles
+        unchanged (shift 0, span 1), whose two copies then take their sine and cosine.
+        """
+        plain, angles = self.plain_dims, self.angle_dims
+        self._n_plain, self._n_angles = plain.numel(), angles.numel()
+        c, h = self.scale.centre, self.scale.halfspan
+        copies = torch.cat([angles, angles])
+        self._order = torch.cat([plain, copies])
+        self._shift = torch.cat(
+            [c[plain], torch.zeros(len(copies), dtype=c.dtype, device=c.device)]
+        )
+        self._span = torch.cat([h[plain], torch.ones(len(copies), dtype=h.dtype, device=h.device)])
+
+    def _vector_features(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The MLP input, (B, n_plain + 2 n_angles): plain dims scaled, angles as sin, cos."""
+        # Buffers straight from the dict: nn.Module's attribute fallback costs ~1 us each.
+        buffers = cast("dict[str, torch.Tensor]", self._buffers)
+        shift, span = buffers["_shift"], buffers["_span"]
+        v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
+        if not self._n_angles:  # the identity layout: scale the fresh concatenation in place
+            return v.sub_(shift).div_(span)
+        x = v.index_select(1, buffers["_order"]).sub_(shift).div_(span)
+        first_cos = self._n_plain + self._n_angles
+        x[:, self._n_plain : first_cos].sin_()
+        x[:, first_cos:].cos_()
+        return x
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
@@ -121,14 +166,15 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
         ]
         if self.vector_keys:
-            v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
-            feats = [self.scale(v)]
-            if self.angle_dims.numel():
-                feats = [feats[0][:, self.plain_dims]]  # angles enter only as sin and cos
-                a = v[:, self.angle_dims]
-                feats += [torch.sin(a), torch.cos(a)]
-            parts.append(self.mlp(torch.cat(feats, dim=1)))
-        return torch.cat(parts, dim=1)
+            x = self._vector_features(observations)
+            parts.append(x if self._mlp_is_identity else self.mlp(x))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+
+def _rebuild_vector_layout(module: nn.Module, _incompatible_keys: Any) -> None:
+    """After ``load_state_dict``: derive the vector layout from the loaded buffers."""
+    assert isinstance(module, SmartbotExtractor)
+    module._build_vector_layout()
 
 
 #: Extractor names usable in training configs.

@@ -720,3 +720,96 @@ def test_prebuild_maps_builds_every_map_and_goal_field_once() -> None:
         env.step(np.tile(np.array([[1.0, 0.5]], np.float32), (2, 1)))
     assert MAP_CACHE.misses == misses  # episodes only reuse the prebuilt maps
     assert all(any(task.entries[i] is e for e in entries) for i in range(2))
+
+
+# ------------------------------------------------------------------ step arithmetic
+def _same_bits(got: np.ndarray, want: np.ndarray) -> bool:
+    """Equal values, dtypes and signs of zero (NaN equal to NaN)."""
+    got, want = np.asarray(got), np.asarray(want)
+    return got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def _plain_goal_obs(task: Any) -> np.ndarray:
+    """PointNav's goal observation as plain numpy: range (clipped) and wrapped bearing."""
+    p, g = task.sim.pose, task.goal
+    dx, dy = g[:, 0] - p[:, 0], g[:, 1] - p[:, 1]
+    bearing = (np.arctan2(dy, dx) - p[:, 2] + np.pi) % (2 * np.pi) - np.pi
+    out = np.stack([np.hypot(dx, dy), bearing], axis=1).astype(np.float32)
+    out[:, 0] = np.minimum(out[:, 0], task.max_goal_range)
+    return out
+
+
+def _plain_velocity_obs(task: Any) -> np.ndarray:
+    r, odom = task.config.sim.robot, task.sim.odom
+    v = np.clip(odom[:, 0] / r.control_dt, -r.max_linear, r.max_linear)
+    w = np.clip(odom[:, 2] / r.control_dt, -r.max_angular, r.max_angular)
+    return np.stack([v, w], axis=1).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "config"),
+    [
+        (POINTNAV, {"path_penalty": 0.5, "max_steps": 40}),
+        (POINTNAV, {"contact": "terminate", "success_radius": 1.0}),
+        (CUEMAZE, {"max_steps": 60, "success_radius": 1.5}),
+    ],
+)
+def test_step_bookkeeping_and_observations_match_plain_numpy(
+    env_id: str, config: dict[str, Any]
+) -> None:
+    """The fused step kernels give, bit for bit, what the formulas give in plain numpy."""
+    from envs.tasks import make_task
+
+    n = 8
+    task = make_task(env_id, n, config)
+    task.seed(np.arange(n), list(range(n)))
+    task.reset(np.arange(n))
+    cfg = task.config
+    rng = np.random.default_rng(0)
+    ret = np.zeros(n)
+    ends = 0
+    for _ in range(150):
+        geo_before, steps_before = task.geo.copy(), task.ep_steps.copy()
+        actions = rng.uniform(-1.2, 1.2, (n, 2))
+        actions[:, 0] = np.abs(actions[:, 0])
+        reward, terminated, truncated, info = task.step(actions)
+        sim = task.sim
+        geo = task.fields.distances(sim.pose[:, :2])
+        geo = np.where(np.isfinite(geo), geo, geo_before)
+        success, collided = task.goal_reached(), sim.bumper.copy()
+        terms = {
+            "reward_progress": cfg.progress_weight * (geo_before - geo),
+            "reward_success": (cfg.success_bonus * success).astype(np.float64),
+            "reward_contact": (-cfg.contact_penalty * collided).astype(np.float64),
+            "reward_time": np.full(n, -cfg.time_penalty),
+            "reward_path": -cfg.path_penalty * np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1]),
+        }
+        total = (
+            terms["reward_progress"]
+            + terms["reward_success"]
+            + terms["reward_contact"]
+            + terms["reward_time"]
+            + terms["reward_path"]
+        )
+        ret += total
+        ended = success | (task.failed() & ~success)
+        if cfg.contact == "terminate":
+            ended = ended | collided
+        for key, want in terms.items():
+            assert _same_bits(info[key], want), key
+        assert _same_bits(reward, total) and _same_bits(info["episode_return"], ret)
+        assert _same_bits(info["geodesic_distance"], geo)
+        assert _same_bits(info["is_success"], success) and _same_bits(terminated, ended)
+        assert _same_bits(truncated, (steps_before + 1 >= cfg.max_steps) & ~ended)
+        assert _same_bits(
+            info["shortest_path"], np.maximum(task.geo_start - task.success_reach(), 0.0)
+        )
+        done = np.flatnonzero(terminated | truncated)
+        if done.size:
+            ends += done.size
+            task.reset(done)
+            ret[done] = 0.0
+        if "goal" in task.obs:
+            assert _same_bits(task.obs["goal"], _plain_goal_obs(task))
+        assert _same_bits(task.obs["velocity"], _plain_velocity_obs(task))
+    assert ends > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,3 +177,74 @@ def test_non_box_vector_key_is_refused() -> None:
     sp = spaces.Dict({"lidar": spaces.Box(0, 6, (8,), np.float32), "mode": spaces.Discrete(3)})
     with pytest.raises(ValueError, match=r"observation_space\['mode'\]: expected a Box"):
         SmartbotExtractor(sp)
+
+
+# ------------------------------------------------------------------ the fast path
+def reference_vector_features(sp: spaces.Dict, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The extractor's vector part (no MLP layers) computed the plain way: vector keys
+    sorted, each dim bounded by [-pi, pi] replaced by its sine and cosine (appended after
+    the other dims, sines first), every other dim scaled from its bounds to [-1, 1]."""
+    plain: list[torch.Tensor] = []
+    angles: list[torch.Tensor] = []
+    for key in sorted(k for k, s in sp.spaces.items() if not is_image_space(s)):
+        box = sp[key]
+        assert isinstance(box, spaces.Box)
+        x = obs[key].double().flatten(1)
+        low, high = (
+            np.asarray(box.low, np.float64).ravel(),
+            np.asarray(box.high, np.float64).ravel(),
+        )
+        for d in range(x.shape[1]):
+            if np.isclose(low[d], -np.pi) and np.isclose(high[d], np.pi):
+                angles.append(x[:, d])
+                continue
+            lo = low[d] if np.isfinite(low[d]) else -1.0
+            hi = high[d] if np.isfinite(high[d]) else 1.0
+            half = max(hi - lo, 1e-6) / 2
+            plain.append((x[:, d] - (hi + lo) / 2) / half)
+    cols = plain + [torch.sin(a) for a in angles] + [torch.cos(a) for a in angles]
+    return torch.stack(cols, dim=1).float()
+
+
+@pytest.mark.parametrize(
+    ("env_id", "config"),
+    [(POINTNAV, {}), (POINTNAV, {"sensors": ALL_POINTNAV_SENSORS}), (CUEMAZE, {}), (OBJECTNAV, {})],
+)
+@pytest.mark.parametrize("n", [1, 16, 512])
+def test_vector_features_match_the_plain_computation(
+    env_id: str, config: dict[str, Any], n: int
+) -> None:
+    sp = obs_space(env_id, **config)
+    ex = SmartbotExtractor(sp, mlp_hidden=[], **SMALL_CNN)
+    obs = batch(sp, n=n, seed=n)
+    obs = {k: v * 2.5 if v.is_floating_point() else v for k, v in obs.items()}  # out of bounds
+    with torch.no_grad():
+        got = ex(obs)[:, len(ex.image_keys) * SMALL_CNN["cnn_features"] :]
+    want = reference_vector_features(sp, obs)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=0.0, atol=1e-6)
+
+
+def test_state_dict_layout_and_loading_rebuild_the_fast_path() -> None:
+    sp = obs_space(POINTNAV)
+    ex = SmartbotExtractor(sp, mlp_hidden=[8])
+    # saved models keep loading: the same keys as ever (derived buffers are not saved)
+    assert sorted(ex.state_dict()) == [
+        "angle_dims",
+        "mlp.net.0.bias",
+        "mlp.net.0.weight",
+        "scale.centre",
+        "scale.halfspan",
+    ]
+    state = ex.state_dict()
+    state["scale.centre"] = state["scale.centre"] + 1.0  # e.g. a model saved with other bounds
+    other = SmartbotExtractor(sp, mlp_hidden=[8])
+    parent = torch.nn.ModuleDict({"features_extractor": other})  # as inside an SB3 policy
+    parent.load_state_dict({f"features_extractor.{k}": v for k, v in state.items()})
+    assert torch.equal(copy.deepcopy(other)._shift, other._shift)
+    obs = batch(sp, n=4)
+    with torch.no_grad():
+        shifted = {k: v + 1.0 if k != "goal" else v for k, v in obs.items()}
+        shifted["goal"] = obs["goal"] + torch.tensor([1.0, 0.0])  # angles are not scaled
+        assert torch.allclose(other(shifted), ex(obs), atol=1e-5)
+        assert not torch.allclose(other(obs), ex(obs), atol=1e-3)

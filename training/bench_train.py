@@ -2,20 +2,32 @@
 
 Both runs use the same PPO settings (16 envs, 128 steps per rollout, batch 512, 5
 epochs, the same 128x128 tanh policy and value MLPs straight on the observation, one
-torch thread); CartPole goes through SB3's
-``DummyVecEnv`` as users would run it, PointNav through our batched SB3 adapter. If
-PointNav reaches about CartPole's figure, the simulator is not the bottleneck of
-training: the network updates are.
+torch thread); CartPole goes through SB3's ``DummyVecEnv`` as users would run it,
+PointNav through our batched SB3 adapter, with every train map and goal field built
+first (the steady state of a long run; CartPole has no maps). If PointNav reaches about
+CartPole's figure, the simulator is not the bottleneck of training: the network
+updates are.
+
+Method: the two rows are timed together, in one process. After a warm-up of each (numba
+compiles, torch kernels load), PPO learns one rollout (2,048 env-steps: collection and
+update) on CartPole, then one on PointNav, alternating in ABBA order until each has had
+about ``seconds`` (at least :data:`MIN_ROLLOUTS`). Each row reports all its timed
+env-steps over their total time, episode resets included (PointNav's come in bursts every
+300 steps, which a median rollout would leave out). Interleaved, both rows see the same
+machine state (other processes, clocks, caches), so their ratio stays steady where rows
+timed one after the other drift apart by +-10%. Whichever of the two rows runs first
+measures both (also when the other is not selected); the other takes its result.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from training.bench import BenchConfig, BenchRow, row_provider
 
-__all__ = ["train_rows", "PPO_SETTINGS"]
+__all__ = ["train_rows", "PPO_SETTINGS", "interleave", "measure_ppo", "time_ppo"]
 
 PPO_SETTINGS: dict[str, Any] = {
     "n_steps": 128,
@@ -28,65 +40,127 @@ PPO_SETTINGS: dict[str, Any] = {
 }
 N_ENVS = 16
 NET = {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
+#: Env-steps per timed chunk: one PPO rollout and its update.
+ROLLOUT = N_ENVS * PPO_SETTINGS["n_steps"]
+#: Rollouts learned by each model before timing starts.
+WARMUP_ROLLOUTS = 4
+#: Timed rollouts per row, at the least.
+MIN_ROLLOUTS = 3
 
 
-def _ppo_runner(which: str) -> Any:
-    def run(seconds: float) -> tuple[float, float]:
-        import torch
-        from stable_baselines3 import PPO
+def interleave(
+    chunks: dict[str, Callable[[], None]], seconds: float, min_chunks: int = MIN_ROLLOUTS
+) -> dict[str, list[float]]:
+    """Time ``chunks[name]()`` calls of every name in turn, ABBA order, and return the
+    durations (s) of each name's calls.
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            if which == "cartpole":
-                import gymnasium as gym
-                from stable_baselines3.common.env_util import make_vec_env
-
-                env: Any = make_vec_env(lambda: gym.make("CartPole-v1"), n_envs=N_ENVS, seed=0)
-                policy, kwargs = "MlpPolicy", {"activation_fn": torch.nn.Tanh, **NET}
-            else:
-                from envs import make_sb3_env
-                from policies.builders import build_policy_kwargs
-
-                env = make_sb3_env("smartbot/PointNav-v0", N_ENVS, seed=0)
-                # Steady state of a long run: every train map and goal field already built
-                # (a 4.5M-step run builds them in its first minute; CartPole has no maps).
-                env.task.prebuild_maps()
-                policy = "MultiInputPolicy"
-                # Same network as CartPole's: no extractor layers (the scaled observation,
-                # bearing as sin/cos, goes straight into the 128x128 policy and value MLPs).
-                kwargs = build_policy_kwargs(
-                    "ppo",
-                    {
-                        "extractor": "smartbot",
-                        "activation": "tanh",
-                        "extractor_kwargs": {"mlp_hidden": []},
-                        "net_arch": NET["net_arch"],
-                    },
-                )
-            model = PPO(policy, env, policy_kwargs=kwargs, **PPO_SETTINGS)
-            rollout = N_ENVS * PPO_SETTINGS["n_steps"]
-            model.learn(4 * rollout)  # warm-up: numba, map cache, torch kernels
-            done = 0
+    Rounds go on until every name has had ``seconds`` in total and ``min_chunks`` calls.
+    """
+    names = list(chunks)
+    took: dict[str, list[float]] = {name: [] for name in names}
+    forward = True
+    while any(sum(t) < seconds or len(t) < min_chunks for t in took.values()):
+        for name in names if forward else reversed(names):
             start = time.perf_counter()
-            while time.perf_counter() - start < seconds:
-                model.learn(rollout, reset_num_timesteps=False)
-                done += rollout
-            return float(done), time.perf_counter() - start
-        finally:
-            torch.set_num_threads(threads)
+            chunks[name]()
+            took[name].append(time.perf_counter() - start)
+        forward = not forward
+    return took
 
-    return run
+
+def _ppo_model(which: str) -> Any:
+    """A PPO model on ``which`` ("cartpole" or "pointnav") with the bench settings."""
+    import torch
+    from stable_baselines3 import PPO
+
+    if which == "cartpole":
+        import gymnasium as gym
+        from stable_baselines3.common.env_util import make_vec_env
+
+        env: Any = make_vec_env(lambda: gym.make("CartPole-v1"), n_envs=N_ENVS, seed=0)
+        policy, kwargs = "MlpPolicy", {"activation_fn": torch.nn.Tanh, **NET}
+    else:
+        from envs import make_sb3_env
+        from policies.builders import build_policy_kwargs
+
+        env = make_sb3_env("smartbot/PointNav-v0", N_ENVS, seed=0)
+        # Steady state of a long run: every train map and goal field already built
+        # (a 4.5M-step run builds them in its first minute; CartPole has no maps).
+        env.task.prebuild_maps()
+        policy = "MultiInputPolicy"
+        # Same network as CartPole's: no extractor layers (the scaled observation,
+        # bearing as sin/cos, goes straight into the 128x128 policy and value MLPs).
+        kwargs = build_policy_kwargs(
+            "ppo",
+            {
+                "extractor": "smartbot",
+                "activation": "tanh",
+                "extractor_kwargs": {"mlp_hidden": []},
+                "net_arch": NET["net_arch"],
+            },
+        )
+    return PPO(policy, env, policy_kwargs=kwargs, **PPO_SETTINGS)
+
+
+def time_ppo(
+    seconds: float, which: Sequence[str] = ("cartpole", "pointnav")
+) -> dict[str, list[float]]:
+    """Durations (s) of the timed rollouts of PPO on each of ``which``, interleaved."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        models = {name: _ppo_model(name) for name in which}
+        for model in models.values():
+            model.learn(WARMUP_ROLLOUTS * ROLLOUT)  # numba, torch kernels, first episodes
+
+        def chunk(model: Any) -> Callable[[], None]:
+            return lambda: model.learn(ROLLOUT, reset_num_timesteps=False)
+
+        return interleave({name: chunk(m) for name, m in models.items()}, seconds)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def measure_ppo(
+    seconds: float, which: Sequence[str] = ("cartpole", "pointnav")
+) -> dict[str, float]:
+    """Env-steps/s of PPO learning on each of ``which``: all its timed rollouts (their
+    collection, update, episode resets) over their total time, timed interleaved."""
+    return {name: ROLLOUT * len(t) / sum(t) for name, t in time_ppo(seconds, which).items()}
+
+
+class _PairedRuns:
+    """The ``run`` of both train rows: the first to run times both, the other reads it."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, tuple[float, float]] = {}  # name -> (env-steps, s)
+
+    def runner(self, which: str) -> Callable[[float], tuple[float, float]]:
+        def run(seconds: float) -> tuple[float, float]:
+            if which not in self._pending:
+                took = time_ppo(seconds)
+                self._pending = {name: (ROLLOUT * len(t), sum(t)) for name, t in took.items()}
+            return self._pending.pop(which)
+
+        return run
+
+
+def _ppo_runner(which: str) -> Callable[[float], tuple[float, float]]:
+    """``run(seconds)`` of one row alone: times both models interleaved, reports ``which``."""
+    return _PairedRuns().runner(which)
 
 
 @row_provider
 def train_rows(config: BenchConfig) -> list[BenchRow]:
-    """PPO training steps/s: CartPole-v1 (reference) and PointNav-v0."""
+    """PPO training steps/s: CartPole-v1 (reference) and PointNav-v0, timed interleaved."""
+    pair = _PairedRuns()
     return [
         BenchRow(
             "train",
             "PPO CartPole-v1",
-            _ppo_runner("cartpole"),
+            pair.runner("cartpole"),
             units="env-steps/s",
             batch=N_ENVS,
             robot_steps_per_unit=None,
@@ -94,7 +168,7 @@ def train_rows(config: BenchConfig) -> list[BenchRow]:
         BenchRow(
             "train",
             "PPO PointNav-v0",
-            _ppo_runner("pointnav"),
+            pair.runner("pointnav"),
             units="env-steps/s",
             batch=N_ENVS,
             robot_steps_per_unit=None,
