@@ -30,11 +30,15 @@ from robot.rng import seed_to_key
 from robot.specs import SimSpec
 from robot.world import MATERIAL_HEIGHT_FRACTION, MATERIAL_RGB, TERRAIN_RGB, World
 
-__all__ = ["Simulator", "sanitize_actions", "PARALLEL_MIN_BATCH"]
+__all__ = ["Simulator", "sanitize_actions", "PARALLEL_MIN_BATCH", "PARALLEL_MIN_BATCH_DYNAMICS"]
 
-#: Batches at least this large run the numba kernels on all cores by default. Smaller ones
-#: run on one thread: waking worker threads costs more than it saves for a few robots.
+#: Batches at least this large run the numba sensor kernels (lidar, camera) on all cores by
+#: default. Smaller ones run on one thread: waking worker threads costs more than it saves.
 PARALLEL_MIN_BATCH = 16
+#: The same for the dynamics kernel, whose work per robot (~1 us) is much smaller: under
+#: OMP_WAIT_POLICY=PASSIVE (see robot/__init__.py) waking the sleeping workers costs tens of
+#: microseconds a call, which a batch only wins back from a few hundred robots on.
+PARALLEL_MIN_BATCH_DYNAMICS = 256
 
 
 @njit(cache=True)
@@ -108,8 +112,8 @@ class Simulator:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
         self.spec = spec or SimSpec()
-        #: Run the kernels on all cores (default: when batch_size >= PARALLEL_MIN_BATCH).
-        #: Results are bit-identical either way.
+        #: Run the kernels on all cores (default: when batch_size >= PARALLEL_MIN_BATCH; the
+        #: dynamics from PARALLEL_MIN_BATCH_DYNAMICS). Results are bit-identical either way.
         self.parallel = batch_size >= PARALLEL_MIN_BATCH if parallel is None else bool(parallel)
         self.batch_size = batch_size
         self.cell_size = float(self.spec.world.cell_size)
@@ -266,7 +270,7 @@ class Simulator:
             self._slip,
             self._slip_noise,
             self._vibration,
-            self.parallel,
+            self.parallel and self.batch_size >= PARALLEL_MIN_BATCH_DYNAMICS,
         )
         self.steps += 1
         return bad

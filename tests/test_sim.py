@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
+import robot.sim as sim_module
 from robot.dynamics import disc_is_free
 from robot.grid import clearance_ok
 from robot.sim import PARALLEL_MIN_BATCH, Simulator, sanitize_actions
@@ -142,9 +143,10 @@ def test_same_seed_is_bit_identical() -> None:
     assert not np.array_equal(other[-1]["lidar"], runs[0][-1]["lidar"])
 
 
-def test_world_in_parallel_batch_equals_world_alone() -> None:
+def test_world_in_parallel_batch_equals_world_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     b = 64
     assert b >= PARALLEL_MIN_BATCH
+    monkeypatch.setattr(sim_module, "PARALLEL_MIN_BATCH_DYNAMICS", b)  # all kernels parallel
     rng = np.random.default_rng(0)
     # Mixed sizes make the batch grids padded; half hand-built, half generated maps.
     worlds = [cluttered(100 + k, rows=60 + k, cols=120 - k) for k in range(b // 2)]
