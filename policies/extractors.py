@@ -166,9 +166,13 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
         ]
         if self.vector_keys:
-            x = self._vector_features(observations)
-            parts.append(x if self._mlp_is_identity else self.mlp(x))
+            parts.append(self._vector_part(observations))
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+    def _vector_part(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The vector keys' features, (B, mlp_hidden[-1] or the MLP input size)."""
+        x = self._vector_features(observations)
+        return x if self._mlp_is_identity else self.mlp(x)
 
 
 def _rebuild_vector_layout(module: nn.Module, _incompatible_keys: Any) -> None:

@@ -16,7 +16,6 @@ gate: choose it with ``policy: {extractor: gated, extractor_kwargs: {gate_key: t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
@@ -72,17 +71,10 @@ class GatedAttentionExtractor(SmartbotExtractor):
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
         gates = torch.sigmoid(self.gate(observations[self.gate_key].float().flatten(1)))
-        parts = []
-        for k in self.image_keys:
-            cnn: Any = self.cnns[k]
-            x = observations[k].float() * self.image_scale[k]
-            fmap = cnn.conv[:-1](x)  # every layer but the final Flatten: (B, C, h, w)
-            parts.append(cnn.head((fmap * gates[:, :, None, None]).flatten(1)))
+        parts = [
+            self.cnns[k](observations[k].float() * self.image_scale[k], gates)
+            for k in self.image_keys
+        ]
         if self.vector_keys:
-            v = torch.cat([observations[k].float().flatten(1) for k in self.vector_keys], dim=1)
-            x = self.scale(v)
-            if self.angle_dims.numel():  # angles enter as sin and cos, as in the parent
-                a = v[:, self.angle_dims]
-                x = torch.cat([x[:, self.plain_dims], torch.sin(a), torch.cos(a)], dim=1)
-            parts.append(self.mlp(x))
+            parts.append(self._vector_part(observations))
         return torch.cat(parts, dim=1)

@@ -65,9 +65,23 @@ class SmallCNN(nn.Module):
         self.head = nn.Sequential(*head)
         self.features = features
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) float -> (B, features)."""
-        return self.head(self.conv(x))
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) float -> the last convolution's map, (B, channels[-1], h, w)."""
+        for layer in self.conv:
+            if isinstance(layer, nn.Flatten):
+                break
+            x = layer(x)
+        return x
+
+    def forward(self, x: torch.Tensor, gates: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, C, H, W) float -> (B, features).
+
+        ``gates`` (B, channels[-1]), optional: multiply each channel of the last conv map
+        before the linear head (see :mod:`policies.gated_attention`).
+        """
+        if gates is None:
+            return self.head(self.conv(x))
+        return self.head((self.feature_map(x) * gates[:, :, None, None]).flatten(1))
 
 
 class MLP(nn.Module):
