@@ -18,7 +18,7 @@ from numba import njit, prange
 from numpy.typing import NDArray
 
 from robot.raycast import cast_ray
-from robot.rng import STREAM, hash_normal
+from robot.rng import STREAM, normal_at, step_base
 from robot.specs import CameraSpec
 
 __all__ = ["CameraModel", "camera_batch"]
@@ -91,8 +91,7 @@ def _camera_batch_one(
     cols = dims[b, 1]
     grid = occ[b]
     clr = clear[b]
-    key = keys[b]
-    ctr = counters[b]
+    hbase = step_base(keys[b], counters[b])
     # Column pass: the nearest object and the wall behind it.
     w_top = np.empty(width)
     w_bot = np.empty(width)
@@ -197,9 +196,9 @@ def _camera_batch_one(
                 dd = max_range
             if noise_std > 0.0:
                 base = (r * width + c) * 3
-                cr += noise_std * hash_normal(key, ctr, _NOISE, base)
-                cg += noise_std * hash_normal(key, ctr, _NOISE, base + 1)
-                cb += noise_std * hash_normal(key, ctr, _NOISE, base + 2)
+                cr += noise_std * normal_at(hbase, _NOISE, base)
+                cg += noise_std * normal_at(hbase, _NOISE, base + 1)
+                cb += noise_std * normal_at(hbase, _NOISE, base + 2)
             out[b, 0, r, c] = np.uint8(min(max(cr, 0.0), 255.0))
             out[b, 1, r, c] = np.uint8(min(max(cg, 0.0), 255.0))
             out[b, 2, r, c] = np.uint8(min(max(cb, 0.0), 255.0))

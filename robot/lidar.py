@@ -6,8 +6,8 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from robot.raycast import cast_ray
-from robot.rng import STREAM, hash_normal, hash_uniform
+from robot.raycast import cast_fan
+from robot.rng import STREAM, normal_at, step_base, uniform_at
 from robot.specs import LidarSpec
 
 __all__ = ["beam_angles", "lidar_batch"]
@@ -46,28 +46,42 @@ def _lidar_batch_one(
     noise_std: float,
     dropout: float,
     out: NDArray[np.float32],
+    work: NDArray[np.float64],
+    iwork: NDArray[np.int64],
 ) -> None:
-    """One world (index ``b``) of :func:`lidar_batch`."""
+    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (8, beams) float64 and
+    ``iwork`` (4, beams) int64 are scratch space."""
     nb = beam_cos.shape[0]
-    x = pose[b, 0]
-    y = pose[b, 1]
-    yaw = pose[b, 2]
-    rows = dims[b, 0]
-    cols = dims[b, 1]
-    grid = occ[b]
-    clr = clear[b]
-    key = keys[b]
-    ctr = counters[b]
-    cy = np.cos(yaw)
-    sy = np.sin(yaw)
+    cy = np.cos(pose[b, 2])
+    sy = np.sin(pose[b, 2])
+    dxs = work[6]
+    dys = work[7]
     for k in range(nb):
-        dx = cy * beam_cos[k] - sy * beam_sin[k]
-        dy = sy * beam_cos[k] + cy * beam_sin[k]
-        t = cast_ray(grid, clr, rows, cols, cell, x, y, dx, dy, max_range, False)[0]
+        dxs[k] = cy * beam_cos[k] - sy * beam_sin[k]
+        dys[k] = sy * beam_cos[k] + cy * beam_sin[k]
+    ranges = work[0]
+    cast_fan(
+        occ[b],
+        clear[b],
+        dims[b, 0],
+        dims[b, 1],
+        cell,
+        pose[b, 0],
+        pose[b, 1],
+        dxs,
+        dys,
+        max_range,
+        ranges,
+        work[1:6],
+        iwork,
+    )
+    base = step_base(keys[b], counters[b])
+    for k in range(nb):
+        t = ranges[k]
         if noise_std > 0.0:
-            t += noise_std * hash_normal(key, ctr, _NOISE, k)
+            t += noise_std * normal_at(base, _NOISE, k)
             t = min(max(t, 0.0), max_range)
-        if dropout > 0.0 and hash_uniform(key, ctr, _DROP, k) < dropout:
+        if dropout > 0.0 and uniform_at(base, _DROP, k) < dropout:
             t = max_range
         out[b, k] = t
 
@@ -89,6 +103,9 @@ def _lidar_batch_serial(
     dropout: float,
     out: NDArray[np.float32],
 ) -> None:
+    nb = beam_cos.shape[0]
+    work = np.empty((8, nb))
+    iwork = np.empty((4, nb), dtype=np.int64)
     for j in range(idx.shape[0]):
         _lidar_batch_one(
             idx[j],
@@ -105,6 +122,8 @@ def _lidar_batch_serial(
             noise_std,
             dropout,
             out,
+            work,
+            iwork,
         )
 
 
@@ -125,7 +144,10 @@ def _lidar_batch_parallel(
     dropout: float,
     out: NDArray[np.float32],
 ) -> None:
+    nb = beam_cos.shape[0]
     for j in prange(idx.shape[0]):
+        work = np.empty((8, nb))
+        iwork = np.empty((4, nb), dtype=np.int64)
         _lidar_batch_one(
             idx[j],
             occ,
@@ -141,6 +163,8 @@ def _lidar_batch_parallel(
             noise_std,
             dropout,
             out,
+            work,
+            iwork,
         )
 
 

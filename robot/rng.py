@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["seed_to_key", "hash_uniform", "hash_normal", "STREAM"]
+__all__ = [
+    "seed_to_key",
+    "hash_uniform",
+    "hash_normal",
+    "step_base",
+    "uniform_at",
+    "normal_at",
+    "STREAM",
+]
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -34,19 +42,37 @@ def _mix(z: np.uint64) -> np.uint64:  # splitmix64 finaliser
 
 
 @njit(cache=True, inline="always")
+def step_base(key: np.uint64, counter: np.uint64) -> np.uint64:
+    """The hash state of one world at one step: the part of :func:`hash_uniform` shared by
+    all its draws. Kernels that draw many numbers per world compute it once."""
+    return _mix(key + _GOLDEN * (counter + np.uint64(1)))
+
+
+@njit(cache=True, inline="always")
+def uniform_at(base: np.uint64, stream: int, index: int) -> float:
+    """``hash_uniform(key, counter, stream, index)`` from ``base = step_base(key, counter)``."""
+    z = _mix(base ^ (np.uint64(stream) * _M2 + np.uint64(index) * _GOLDEN))
+    return float(z >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def normal_at(base: np.uint64, stream: int, index: int) -> float:
+    """``hash_normal(key, counter, stream, index)`` from ``base = step_base(key, counter)``."""
+    u1 = uniform_at(base, stream, 2 * index)
+    u2 = uniform_at(base, stream, 2 * index + 1)
+    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@njit(cache=True, inline="always")
 def hash_uniform(key: np.uint64, counter: np.uint64, stream: int, index: int) -> float:
     """Uniform float in [0, 1) determined by (key, counter, stream, index)."""
-    z = _mix(key + _GOLDEN * (counter + np.uint64(1)))
-    z = _mix(z ^ (np.uint64(stream) * _M2 + np.uint64(index) * _GOLDEN))
-    return float(z >> _S11) * _INV53
+    return uniform_at(step_base(key, counter), stream, index)
 
 
 @njit(cache=True, inline="always")
 def hash_normal(key: np.uint64, counter: np.uint64, stream: int, index: int) -> float:
     """Standard normal float (Box-Muller) determined by (key, counter, stream, index)."""
-    u1 = hash_uniform(key, counter, stream, 2 * index)
-    u2 = hash_uniform(key, counter, stream, 2 * index + 1)
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+    return normal_at(step_base(key, counter), stream, index)
 
 
 def seed_to_key(seed: int) -> np.uint64:

@@ -56,6 +56,8 @@ def ppo(*overrides: str) -> dict[str, Any]:
         (["batch_size=100000"], "algo_kwargs.batch_size"),  # > n_steps x n_envs
         (["total_timesteps=0"], "total_timesteps"),
         (["seed=-1"], "seed"),
+        (["sim_threads=0"], "sim_threads"),
+        (["sim_threads=1.5"], "sim_threads"),
         (["device=tpu"], "device"),
         (["lr_schedule=cosine"], "lr_schedule"),
         (["env_kwargs.sensors=[radar]"], "sensors"),

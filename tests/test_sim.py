@@ -446,3 +446,40 @@ def test_slip_and_vibration_by_terrain() -> None:
     std = np.std(az, axis=0)
     assert std[2] > 5 * std[0]  # gravel vibrates far more than tile
     assert std[2] == pytest.approx(t.vibration[2], rel=0.3)
+
+
+def test_sim_threads_limits_and_restores_numba_threads() -> None:
+    import numba
+
+    from robot.sim import sim_threads
+
+    before = numba.get_num_threads()
+    with sim_threads(1) as used:
+        assert used == 1 and numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with sim_threads(10_000) as used:  # capped at numba's pool
+        assert used == numba.config.NUMBA_NUM_THREADS == numba.get_num_threads()
+    assert numba.get_num_threads() == before
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="sim_threads"):
+            with sim_threads(bad):  # type: ignore[arg-type]
+                pass
+    assert numba.get_num_threads() == before
+
+
+@given(
+    key=st.integers(0, 2**64 - 1),
+    counter=st.integers(0, 2**40),
+    stream=st.integers(0, 7),
+    index=st.integers(0, 10**6),
+)
+def test_hoisted_step_base_draws_the_same_numbers(
+    key: int, counter: int, stream: int, index: int
+) -> None:
+    """Kernels that hoist step_base draw exactly hash_uniform/hash_normal's numbers."""
+    from robot.rng import hash_normal, hash_uniform, normal_at, step_base, uniform_at
+
+    k, c = np.uint64(key), np.uint64(counter)
+    base = np.uint64(step_base(k, c))  # numba hands back a Python int
+    assert uniform_at(base, stream, index) == hash_uniform(k, c, stream, index)
+    assert normal_at(base, stream, index) == hash_normal(k, c, stream, index)

@@ -252,3 +252,20 @@ def test_killed_training_process_resumes_to_the_planned_step_count(tmp_path: Pat
     assert resumed == reference["num_timesteps"] == math.ceil(total / 32) * 32
     assert (run / "final" / "model.safetensors").is_file()
     load_policy(run / "final" / "model", POINTNAV)
+
+
+def test_training_runs_the_simulator_on_sim_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """train() limits numba to ``sim_threads`` for the run and restores it afterwards."""
+    import numba
+
+    import training.train as train_module
+
+    seen: list[int] = []
+    monkeypatch.setattr(
+        train_module, "_train", lambda *a, **k: seen.append(numba.get_num_threads()) or {}
+    )
+    before = numba.get_num_threads()
+    train(tiny_config(POINTNAV, "a2c", "sim_threads=1"), tmp_path / "run", progress=False)
+    assert seen == [1] and numba.get_num_threads() == before

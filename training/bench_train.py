@@ -2,8 +2,9 @@
 
 Both runs use the same PPO settings (16 envs, 128 steps per rollout, batch 512, 5
 epochs, the same 128x128 tanh policy and value MLPs straight on the observation, one
-torch thread); CartPole goes through SB3's ``DummyVecEnv`` as users would run it,
-PointNav through our batched SB3 adapter, with every train map and goal field built
+torch thread; the simulator on one thread too, as ``smartbot train`` runs it). CartPole
+goes through SB3's ``DummyVecEnv`` as users would run it, PointNav through our batched
+SB3 adapter, with every train map and goal field built
 first (the steady state of a long run; CartPole has no maps). If PointNav reaches about
 CartPole's figure, the simulator is not the bottleneck of training: the network
 updates are.
@@ -108,17 +109,20 @@ def time_ppo(
     """Durations (s) of the timed rollouts of PPO on each of ``which``, interleaved."""
     import torch
 
+    from robot.sim import sim_threads
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        models = {name: _ppo_model(name) for name in which}
-        for model in models.values():
-            model.learn(WARMUP_ROLLOUTS * ROLLOUT)  # numba, torch kernels, first episodes
+        with sim_threads(1):
+            models = {name: _ppo_model(name) for name in which}
+            for model in models.values():
+                model.learn(WARMUP_ROLLOUTS * ROLLOUT)  # numba, torch kernels, first episodes
 
-        def chunk(model: Any) -> Callable[[], None]:
-            return lambda: model.learn(ROLLOUT, reset_num_timesteps=False)
+            def chunk(model: Any) -> Callable[[], None]:
+                return lambda: model.learn(ROLLOUT, reset_num_timesteps=False)
 
-        return interleave({name: chunk(m) for name, m in models.items()}, seconds)
+            return interleave({name: chunk(m) for name, m in models.items()}, seconds)
     finally:
         torch.set_num_threads(threads)
 

@@ -49,6 +49,7 @@ TOP_KEYS: dict[str, str] = {
     "seed": "random seed",
     "device": "auto, cpu or cuda",
     "torch_threads": "CPU threads for torch",
+    "sim_threads": "CPU threads for the simulator's sensor kernels",
     "env_kwargs": "task settings passed to gym.make",
     "policy": "policy network config",
     "algo_kwargs": "algorithm hyperparameters",
@@ -61,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "torch_threads": 1,
+    "sim_threads": 1,
     "env_kwargs": {},
     "policy": {},
     "algo_kwargs": {},
@@ -227,6 +229,7 @@ def validate_config(cfg: dict[str, Any]) -> None:
     _num("n_envs", cfg.get("n_envs"), 1, 4096, True)
     _num("seed", cfg.get("seed"), 0, 2**63 - 1, True)
     _num("torch_threads", cfg.get("torch_threads"), 1, 256, True)
+    _num("sim_threads", cfg.get("sim_threads", 1), 1, 256, True)
     _num("checkpoint_every_steps", cfg.get("checkpoint_every_steps"), 1, 1e12, True)
     if cfg.get("lr_schedule", "constant") not in ("constant", "linear"):
         raise ConfigError(

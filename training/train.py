@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from robot.sim import sim_threads
 from training.callbacks import Checkpointer, EpisodeLog, PeriodicEval, RichProgress
 from training.cli import UserError
 from training.config import ConfigError, algo_class, load_config, resolve_config, task_slug
@@ -180,10 +181,21 @@ def train(
     progress: bool = True,
     verbose: bool = True,
 ) -> dict[str, Any]:
-    """Train (or resume) one run described by a validated config; returns the summary."""
+    """Train (or resume) one run described by a validated config; returns the summary.
+
+    Torch runs on ``torch_threads`` threads, the simulator's kernels on ``sim_threads``
+    (restored afterwards).
+    """
     import torch
 
     torch.set_num_threads(int(cfg["torch_threads"]))
+    with sim_threads(int(cfg.get("sim_threads", 1))):
+        return _train(cfg, run_dir, resume=resume, progress=progress, verbose=verbose)
+
+
+def _train(
+    cfg: dict[str, Any], run_dir: Path, *, resume: bool, progress: bool, verbose: bool
+) -> dict[str, Any]:
     device = resolve_device(cfg["device"])
     run_dir.mkdir(parents=True, exist_ok=True)
     cls = algo_class(cfg["algo"])
