@@ -7,7 +7,7 @@ from numba import njit, prange
 from numpy.typing import NDArray
 
 from robot.raycast import cast_fan
-from robot.rng import STREAM, normal_at, step_base, uniform_at
+from robot.rng import STREAM, normal_pair_at, step_base, uniform_at
 from robot.specs import LidarSpec
 
 __all__ = ["beam_angles", "lidar_batch"]
@@ -49,13 +49,13 @@ def _lidar_batch_one(
     work: NDArray[np.float64],
     iwork: NDArray[np.int64],
 ) -> None:
-    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (8, beams) float64 and
+    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (9, beams) float64 and
     ``iwork`` (4, beams) int64 are scratch space."""
     nb = beam_cos.shape[0]
     cy = np.cos(pose[b, 2])
     sy = np.sin(pose[b, 2])
-    dxs = work[6]
-    dys = work[7]
+    dxs = work[7]
+    dys = work[8]
     for k in range(nb):
         dxs[k] = cy * beam_cos[k] - sy * beam_sin[k]
         dys[k] = sy * beam_cos[k] + cy * beam_sin[k]
@@ -72,14 +72,19 @@ def _lidar_batch_one(
         dys,
         max_range,
         ranges,
-        work[1:6],
+        work[1:7],
         iwork,
     )
     base = step_base(keys[b], counters[b])
+    z = 0.0
     for k in range(nb):
         t = ranges[k]
         if noise_std > 0.0:
-            t += noise_std * normal_at(base, _NOISE, k)
+            if k % 2 == 0:  # beams 2j and 2j + 1 share one Box-Muller draw
+                g, z = normal_pair_at(base, _NOISE, k)
+            else:
+                g = z
+            t += noise_std * g
             t = min(max(t, 0.0), max_range)
         if dropout > 0.0 and uniform_at(base, _DROP, k) < dropout:
             t = max_range
@@ -104,7 +109,7 @@ def _lidar_batch_serial(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
-    work = np.empty((8, nb))
+    work = np.empty((9, nb))
     iwork = np.empty((4, nb), dtype=np.int64)
     for j in range(idx.shape[0]):
         _lidar_batch_one(
@@ -146,7 +151,7 @@ def _lidar_batch_parallel(
 ) -> None:
     nb = beam_cos.shape[0]
     for j in prange(idx.shape[0]):
-        work = np.empty((8, nb))
+        work = np.empty((9, nb))
         iwork = np.empty((4, nb), dtype=np.int64)
         _lidar_batch_one(
             idx[j],

@@ -11,7 +11,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["cast_ray", "chebyshev_clearance"]
+__all__ = ["cast_ray", "cast_fan", "chebyshev_clearance"]
+
+#: Clearance jumps stop this fraction short of the free square's edge, so that a landing
+#: point computed in floating point never rounds into the next cell.
+_JUMP_SHRINK = 1.0 - 1e-9
 
 
 @njit(cache=True)
@@ -117,6 +121,7 @@ def cast_ray(
     inv_dy = 1.0 / dy if step_r != 0 else inf
     t_dx = cell * abs(inv_dx) if step_c != 0 else inf
     t_dy = cell * abs(inv_dy) if step_r != 0 else inf
+    jump = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
     off_c = 1 if step_c > 0 else 0
     off_r = 1 if step_r > 0 else 0
     t_max_x = ((col + off_c) * cell - x) * inv_dx if step_c != 0 else inf
@@ -125,8 +130,11 @@ def cast_ray(
     k = int(clear[row, col])
     while True:
         if k >= 3:
-            # Jump (k - 1) cells through empty space, then resume the DDA there.
-            tj = t + (k - 1) * cell
+            # Jump through empty space, then resume the DDA there: just under k - 1 cells
+            # along the ray's major axis (every cell passed is within k - 1 cells, Chebyshev,
+            # of this one, with a margin no rounding can cross), which is up to
+            # sqrt(2) x (k - 1) cells along a diagonal ray.
+            tj = t + (k - 1) * jump
             if tj >= max_t:
                 break
             col = int(np.floor((x + tj * dx) / cell))
@@ -195,7 +203,7 @@ def cast_fan(
     Args:
         occ, clear: as for :func:`cast_ray` (``occ`` is only checked at the origin).
         dxs, dys: (N,) unit direction vectors. out: (N,) float64 distances, m.
-        fscratch: (5, N) float64 and iscratch: (4, N) int64 work space (overwritten).
+        fscratch: (6, N) float64 and iscratch: (4, N) int64 work space (overwritten).
     """
     n = dxs.shape[0]
     col0 = int(np.floor(x / cell))
@@ -211,6 +219,7 @@ def cast_fan(
     s_t = fscratch[2]
     s_ix = fscratch[3]
     s_iy = fscratch[4]
+    s_jump = fscratch[5]
     s_col = iscratch[0]
     s_row = iscratch[1]
     s_k = iscratch[2]
@@ -222,6 +231,7 @@ def cast_fan(
         inv_dy = 1.0 / dy if dy != 0.0 else inf
         s_ix[i] = inv_dx
         s_iy[i] = inv_dy
+        s_jump[i] = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
         s_tmx[i] = ((col0 + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx if dx != 0.0 else inf
         s_tmy[i] = ((row0 + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy if dy != 0.0 else inf
         s_t[i] = 0.0
@@ -247,7 +257,7 @@ def cast_fan(
             t = s_t[i]
             k = s_k[i]
             if k >= 3:
-                tj = t + (k - 1) * cell
+                tj = t + (k - 1) * s_jump[i]
                 if tj >= max_t:
                     out[i] = max_t
                     continue

@@ -44,7 +44,7 @@ __all__ = [
 #: default. Smaller ones run on one thread: waking worker threads costs more than it saves.
 PARALLEL_MIN_BATCH = 16
 #: The same for the dynamics kernel, whose work per robot (~1 us) is much smaller: under
-#: OMP_WAIT_POLICY=PASSIVE (see robot/__init__.py) waking the sleeping workers costs tens of
+#: a passive OpenMP wait policy (see robot/__init__.py) waking the sleeping workers costs tens of
 #: microseconds a call, which a batch only wins back from a few hundred robots on.
 PARALLEL_MIN_BATCH_DYNAMICS = 256
 
@@ -54,9 +54,10 @@ def sim_threads(n: int) -> Iterator[int]:
     """Run the parallel kernels called from this thread on at most ``n`` threads inside
     the block (at most numba's thread count); yields the count in force.
 
-    Training keeps the simulator to one thread (``sim_threads: 1`` in its config): beside a
-    network that trains in the same process, waking numba's workers at every step slowed
-    PPO on PointNav more than the parallel lidar saved (measured on 2 cores, 16-256 robots).
+    Training keeps the simulator to one thread by default (``sim_threads: 1`` in its
+    config): beside a network that trains in the same process, the parallel lidar made PPO
+    on PointNav no faster on 2 cores (16 and 64 robots: 1-7% slower than one thread), and
+    one thread leaves the other core to a second run.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"sim_threads: expected an integer >= 1, got {n!r}")

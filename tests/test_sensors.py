@@ -182,7 +182,7 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
         dys,
         max_t,
         out,
-        np.empty((5, n)),
+        np.empty((6, n)),
         np.empty((4, n), dtype=np.int64),
     )
     want = [

@@ -523,7 +523,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"numba threading layer: {machine['numba_threading_layer']}, "
             f"OMP_WAIT_POLICY={machine['OMP_WAIT_POLICY'] or 'unset'} "
-            "(omp under CPU contention: PASSIVE helps)",
+            "(numba's OpenMP threads are started PASSIVE unless it is set: see robot/__init__)",
             highlight=False,
         )
     with_target = [r for r in results if r.met is not None]
