@@ -78,6 +78,7 @@ def _score_step(
     bumper: NDArray[np.bool_],
     bad: NDArray[np.int64],
     weights: NDArray[np.float64],
+    dt: float,
     max_steps: int,
     contact_terminates: bool,
     geo: NDArray[np.float64],
@@ -96,13 +97,13 @@ def _score_step(
         geo_now: (n,) geodesic distance at the new poses, m; not finite where the look-up
             failed (off the planning grid), where the previous distance stands.
         success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
-        weights: (5,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
-            -path_penalty.
+        weights: (6,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
+            -path_penalty, -arc_penalty. dt: control period, s.
         max_steps: steps before truncation. contact_terminates: contact ends the episode.
         geo, path_length, ep_return, ep_steps, bad_total: (n,) updated in place (m, m,
             reward, steps, entries).
-        terms: (6, n) filled with the reward and its terms progress, success, contact, time
-            and path. terminated, truncated: (n,) bool, filled.
+        terms: (7, n) filled with the reward and its terms progress, success, contact, time,
+            path and arc. terminated, truncated: (n,) bool, filled.
     """
     for i in range(geo.shape[0]):
         ep_steps[i] += 1
@@ -116,7 +117,8 @@ def _score_step(
         r_contact = weights[2] * (1.0 if bumper[i] else 0.0)
         r_time = weights[3]
         r_path = weights[4] * driven
-        reward = r_progress + r_success + r_contact + r_time + r_path
+        r_arc = weights[5] * driven * abs(disp[i, 2]) / dt
+        reward = r_progress + r_success + r_contact + r_time + r_path + r_arc
         ep_return[i] += reward
         terms[0, i] = reward
         terms[1, i] = r_progress
@@ -124,6 +126,7 @@ def _score_step(
         terms[3, i] = r_contact
         terms[4, i] = r_time
         terms[5, i] = r_path
+        terms[6, i] = r_arc
         ended = success[i] or failed[i] or (contact_terminates and bumper[i])
         terminated[i] = ended
         truncated[i] = ep_steps[i] >= max_steps and not ended
@@ -191,6 +194,11 @@ class TaskConfig(Spec):
         path_penalty: per metre driven (0 by default). With ``progress_weight`` 1 a step
             then earns at most ``(1 - path_penalty) x`` its length, and only when it follows
             the shortest path: detours and arcs cost reward, as they cost SPL.
+        arc_penalty: per metre driven while turning at 1 rad/s (0 by default): a step
+            costs ``arc_penalty x metres x |yaw rate|``. Turning on the spot and driving
+            straight cost nothing; arcs, which a discounted reward prefers because they
+            save time, cost reward as they cost SPL (a full-speed arc, 0.5 m/s at 2 rad/s,
+            costs ``arc_penalty`` per second).
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
@@ -207,6 +215,7 @@ class TaskConfig(Spec):
     contact_penalty: float = 0.5
     time_penalty: float = 0.01
     path_penalty: float = 0.0
+    arc_penalty: float = 0.0
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -243,6 +252,7 @@ class TaskConfig(Spec):
             "contact_penalty",
             "time_penalty",
             "path_penalty",
+            "arc_penalty",
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
@@ -323,6 +333,7 @@ class BatchedTask:
                 -cfg.contact_penalty,
                 -cfg.time_penalty,
                 -cfg.path_penalty,
+                -cfg.arc_penalty,
             ]
         )
         self._can_fail = type(self).failed is not BatchedTask.failed
@@ -570,7 +581,7 @@ class BatchedTask:
             region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``,
             ``bad_actions_total``, ``episode_step``, ``episode_return`` and the reward terms
             ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``,
-            ``reward_path``.
+            ``reward_path``, ``reward_arc``.
         """
         cfg = self.config
         sim = self.sim
@@ -579,7 +590,7 @@ class BatchedTask:
         geo_now = self.fields.distances(sim.pose[:, :2])
         success = self.goal_reached()
         collided = sim.bumper.copy()
-        terms = np.empty((6, n))
+        terms = np.empty((7, n))
         terminated = np.empty(n, dtype=bool)
         truncated = np.empty(n, dtype=bool)
         _score_step(
@@ -590,6 +601,7 @@ class BatchedTask:
             collided,
             bad,
             self._weights,
+            cfg.sim.robot.control_dt,
             cfg.max_steps,
             cfg.contact == "terminate",
             self.geo,
@@ -606,7 +618,7 @@ class BatchedTask:
             for i in range(n):
                 self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
         self.observe()
-        reward, r_progress, r_success, r_contact, r_time, r_path = terms
+        reward, r_progress, r_success, r_contact, r_time, r_path, r_arc = terms
         info: dict[str, NDArray[Any]] = {
             "is_success": success,
             "collided": collided,
@@ -624,6 +636,7 @@ class BatchedTask:
             "reward_contact": r_contact,
             "reward_time": r_time,
             "reward_path": r_path,
+            "reward_arc": r_arc,
         }
         return reward, terminated, truncated, info
 

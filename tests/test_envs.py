@@ -87,6 +87,7 @@ STEP_INFO_KEYS = {
     "reward_contact",
     "reward_time",
     "reward_path",
+    "reward_arc",
 }
 RESET_INFO_KEYS = {"map_seed", "goal", "geodesic_start", "episode_seed"}
 
@@ -415,7 +416,7 @@ def test_info_keys_and_reward_terms(env_id: str) -> None:
         assert isinstance(info["is_success"], bool)
         assert isinstance(info["collided"], bool)
         terms = [info[k] for k in info if k.startswith("reward_")]
-        assert len(terms) == 5
+        assert len(terms) == 6
         assert reward == pytest.approx(sum(terms), abs=1e-9)
         assert info["path_length"] >= 0.0
         assert info["bad_actions"] == 0
@@ -445,6 +446,28 @@ def test_path_penalty_charges_every_metre_driven() -> None:
         assert reward == pytest.approx(terms, abs=1e-9)
     with pytest.raises(ValueError, match=r"path_penalty"):
         gym.make(POINTNAV, path_penalty=-1.0)
+
+
+def test_arc_penalty_charges_arcs_not_spins_or_straight_lines() -> None:
+    """Turning on the spot and driving straight cost nothing; an arc costs
+    arc_penalty x metres x |yaw rate| per step."""
+    dt = 0.1
+    for action, arcs in (([0.0, 1.0], False), ([1.0, 0.0], False), ([1.0, 1.0], True)):
+        env = gym.make(POINTNAV, arc_penalty=2.0, sensors=["lidar", "goal", "odometry"])
+        env.reset(seed=3)
+        for _ in range(4):
+            _, reward, term, trunc, info = env.step(np.array(action, np.float32))
+            if info["collided"] or term or trunc:
+                break
+            sim = env.unwrapped.task.sim
+            moved = float(np.hypot(*sim.true_disp[0, :2]))
+            turned = abs(float(sim.true_disp[0, 2]))
+            assert info["reward_arc"] == pytest.approx(-2.0 * moved * turned / dt, abs=1e-12)
+            assert (info["reward_arc"] < -1e-4) == arcs
+            terms = sum(info[k] for k in info if k.startswith("reward_"))
+            assert reward == pytest.approx(terms, abs=1e-9)
+    with pytest.raises(ValueError, match=r"arc_penalty"):
+        gym.make(POINTNAV, arc_penalty=-0.1)
 
 
 def test_path_length_accumulates_driven_distance() -> None:
@@ -749,7 +772,7 @@ def _plain_velocity_obs(task: Any) -> np.ndarray:
 @pytest.mark.parametrize(
     ("env_id", "config"),
     [
-        (POINTNAV, {"path_penalty": 0.5, "max_steps": 40}),
+        (POINTNAV, {"path_penalty": 0.5, "arc_penalty": 0.7, "max_steps": 40}),
         (POINTNAV, {"contact": "terminate", "success_radius": 1.0}),
         (CUEMAZE, {"max_steps": 60, "success_radius": 1.5}),
     ],
@@ -783,6 +806,10 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             "reward_contact": (-cfg.contact_penalty * collided).astype(np.float64),
             "reward_time": np.full(n, -cfg.time_penalty),
             "reward_path": -cfg.path_penalty * np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1]),
+            "reward_arc": -cfg.arc_penalty
+            * np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
+            * np.abs(sim.true_disp[:, 2])
+            / cfg.sim.robot.control_dt,
         }
         total = (
             terms["reward_progress"]
@@ -790,6 +817,7 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             + terms["reward_contact"]
             + terms["reward_time"]
             + terms["reward_path"]
+            + terms["reward_arc"]
         )
         ret += total
         ended = success | (task.failed() & ~success)
