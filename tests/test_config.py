@@ -183,7 +183,8 @@ def test_dotted_overrides_merge_into_sections() -> None:
     assert cfg["policy"]["net_arch"] == {"pi": [8], "vf": [8]}
     assert cfg["policy"]["activation"] == "tanh"  # from ppo.yaml
     assert cfg["policy"]["extractor_kwargs"] == {"mlp_hidden": [32, 16]}
-    assert cfg["env_kwargs"] == {"max_steps": 50} and cfg["n_envs"] == 4
+    assert cfg["env_kwargs"] == {"arc_penalty": 0.5, "max_steps": 50}  # task yaml kept
+    assert cfg["n_envs"] == 4
     node: dict[str, Any] = {}
     apply_override(node, "a.b.c=1")
     assert node == {"a": {"b": {"c": 1}}}

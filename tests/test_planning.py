@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
@@ -196,6 +196,7 @@ def test_lookup_many() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 2**32 - 1))
+@example(189)  # A* 4.4% above the 16-connected field
 def test_random_maps_consistent(seed: int) -> None:
     rng = np.random.default_rng(seed)
     occ = room(6.0, 5.0)
@@ -215,7 +216,9 @@ def test_random_maps_consistent(seed: int) -> None:
     assert (p is not None) == reachable
     if p is not None:
         assert p.length >= math.dist(s, t) - 1e-9
-        # Both approximate the any-angle geodesic: A* (8-connected, string-pulled) within a
-        # few percent, the 16-connected field within ~2.7% above it.
-        assert p.length <= 1.04 * float(field[tuple(free_cells[i])]) + 1e-3
+        # Both approximate the any-angle geodesic from above. An 8-connected path is at most
+        # 1 / cos(22.5 deg) = 1.0824 times it and string pulling only shortens a path; the
+        # 16-connected field is at least the geodesic. (A 1.04 bound failed: seed 189 gives
+        # 3.808 m against a field of 3.649 m, 4.4% longer.)
+        assert p.length <= 1.0824 * float(field[tuple(free_cells[i])]) + 1e-3
         path_is_safe(g, occ, p.points)
