@@ -150,9 +150,9 @@ def _lidar_batch_parallel(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
+    work = np.empty((idx.shape[0], 9, nb))  # one scratch block per robot, allocated once
+    iwork = np.empty((idx.shape[0], 4, nb), dtype=np.int64)
     for j in prange(idx.shape[0]):
-        work = np.empty((9, nb))
-        iwork = np.empty((4, nb), dtype=np.int64)
         _lidar_batch_one(
             idx[j],
             occ,
@@ -168,8 +168,8 @@ def _lidar_batch_parallel(
             noise_std,
             dropout,
             out,
-            work,
-            iwork,
+            work[j],
+            iwork[j],
         )
 
 

@@ -72,6 +72,86 @@ def chebyshev_clearance(occ: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 @njit(cache=True, inline="always")
+def _ray_setup(
+    col: int, row: int, cell: float, x: float, y: float, dx: float, dy: float
+) -> tuple[float, float, float, float, float]:
+    """A ray's constants and first boundaries from (x, y) in cell (row, col) along
+    (dx, dy): 1/dx, 1/dy (1e30 for 0), the jump per unit of clearance (see
+    :func:`_ray_move`) and the distances to the first x and y cell boundaries, m."""
+    inf = 1e30
+    inv_dx = 1.0 / dx if dx != 0.0 else inf
+    inv_dy = 1.0 / dy if dy != 0.0 else inf
+    jump = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
+    t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx if dx != 0.0 else inf
+    t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy if dy != 0.0 else inf
+    return inv_dx, inv_dy, jump, t_max_x, t_max_y
+
+
+@njit(cache=True, inline="always")
+def _ray_move(
+    x: float,
+    y: float,
+    dx: float,
+    dy: float,
+    inv_dx: float,
+    inv_dy: float,
+    cell: float,
+    jump: float,
+    max_t: float,
+    k: int,
+    t: float,
+    col: int,
+    row: int,
+    t_max_x: float,
+    t_max_y: float,
+) -> tuple[float, int, int, float, float, int]:
+    """One move of a ray walk from cell (row, col), of clearance ``k``, reached at ``t`` m.
+
+    When ``k >= 3`` the ray first jumps through empty space: just under k - 1 cells along
+    its major axis (``jump`` = that per unit of k - 1; every cell passed is within k - 1
+    cells, Chebyshev, of this one, with a margin no rounding can cross), which is up to
+    sqrt(2) x (k - 1) cells along a diagonal. Then one DDA step across the nearer cell
+    boundary. Boundary distances ``t_max_x``/``t_max_y`` are always measured from the ray
+    origin, so the result is exact whatever the jumps.
+
+    Returns:
+        (t, col, row, t_max_x, t_max_y, side): the distance at which the ray enters the new
+        cell, that cell, the next boundary distances, and the face crossed (0 = x, 1 = y).
+        ``t >= max_t`` means the ray ran out of range (the cell is then meaningless).
+    """
+    inf = 1e30
+    step_c = 1 if dx > 0.0 else (-1 if dx < 0.0 else 0)
+    step_r = 1 if dy > 0.0 else (-1 if dy < 0.0 else 0)
+    if k >= 3:
+        tj = t + (k - 1) * jump
+        if tj >= max_t:
+            return tj, col, row, t_max_x, t_max_y, 0
+        col = int(np.floor((x + tj * dx) / cell))
+        row = int(np.floor((y + tj * dy) / cell))
+        if step_c != 0:
+            t_max_x = ((col + (1 if step_c > 0 else 0)) * cell - x) * inv_dx
+        if step_r != 0:
+            t_max_y = ((row + (1 if step_r > 0 else 0)) * cell - y) * inv_dy
+    if t_max_x < t_max_y:
+        return (
+            t_max_x,
+            col + step_c,
+            row,
+            t_max_x + (cell * abs(inv_dx) if step_c != 0 else inf),
+            t_max_y,
+            0,
+        )
+    return (
+        t_max_y,
+        col,
+        row + step_r,
+        t_max_x,
+        t_max_y + (cell * abs(inv_dy) if step_r != 0 else inf),
+        1,
+    )
+
+
+@njit(cache=True, inline="always")
 def cast_ray(
     occ: NDArray[np.uint8],
     clear: NDArray[np.uint8],
@@ -114,46 +194,13 @@ def cast_ray(
             return 0.0, m, 0, 0.0, m, 0
         t1 = 0.0
         m1 = m
-    inf = 1e30
-    step_c = 1 if dx > 0.0 else (-1 if dx < 0.0 else 0)
-    step_r = 1 if dy > 0.0 else (-1 if dy < 0.0 else 0)
-    inv_dx = 1.0 / dx if step_c != 0 else inf
-    inv_dy = 1.0 / dy if step_r != 0 else inf
-    t_dx = cell * abs(inv_dx) if step_c != 0 else inf
-    t_dy = cell * abs(inv_dy) if step_r != 0 else inf
-    jump = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
-    off_c = 1 if step_c > 0 else 0
-    off_r = 1 if step_r > 0 else 0
-    t_max_x = ((col + off_c) * cell - x) * inv_dx if step_c != 0 else inf
-    t_max_y = ((row + off_r) * cell - y) * inv_dy if step_r != 0 else inf
+    inv_dx, inv_dy, jump, t_max_x, t_max_y = _ray_setup(col, row, cell, x, y, dx, dy)
     t = 0.0
     k = int(clear[row, col])
     while True:
-        if k >= 3:
-            # Jump through empty space, then resume the DDA there: just under k - 1 cells
-            # along the ray's major axis (every cell passed is within k - 1 cells, Chebyshev,
-            # of this one, with a margin no rounding can cross), which is up to
-            # sqrt(2) x (k - 1) cells along a diagonal ray.
-            tj = t + (k - 1) * jump
-            if tj >= max_t:
-                break
-            col = int(np.floor((x + tj * dx) / cell))
-            row = int(np.floor((y + tj * dy) / cell))
-            if step_c != 0:
-                t_max_x = ((col + off_c) * cell - x) * inv_dx
-            if step_r != 0:
-                t_max_y = ((row + off_r) * cell - y) * inv_dy
-            t = tj
-        if t_max_x < t_max_y:
-            t = t_max_x
-            col += step_c
-            t_max_x += t_dx
-            side = 0
-        else:
-            t = t_max_y
-            row += step_r
-            t_max_y += t_dy
-            side = 1
+        t, col, row, t_max_x, t_max_y, side = _ray_move(
+            x, y, dx, dy, inv_dx, inv_dy, cell, jump, max_t, k, t, col, row, t_max_x, t_max_y
+        )
         if t >= max_t:
             break
         if col < 0 or row < 0 or col >= cols or row >= rows:
@@ -211,9 +258,8 @@ def cast_fan(
     if col0 < 0 or row0 < 0 or col0 >= cols or row0 >= rows or clear[row0, col0] == 0:
         out[:n] = 0.0
         return
-    inf = 1e30
-    # Each ray's DDA state (see cast_ray): next x/y boundary distances, distance so far,
-    # 1/dx and 1/dy; its cell, the clearance there, and the list of unfinished rays.
+    # Each ray's walk state (see cast_ray): next x/y boundary distances, distance so far,
+    # 1/dx, 1/dy and jump length; its cell, the clearance there, and the unfinished rays.
     s_tmx = fscratch[0]
     s_tmy = fscratch[1]
     s_t = fscratch[2]
@@ -225,15 +271,9 @@ def cast_fan(
     s_k = iscratch[2]
     todo = iscratch[3]
     for i in range(n):
-        dx = dxs[i]
-        dy = dys[i]
-        inv_dx = 1.0 / dx if dx != 0.0 else inf
-        inv_dy = 1.0 / dy if dy != 0.0 else inf
-        s_ix[i] = inv_dx
-        s_iy[i] = inv_dy
-        s_jump[i] = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
-        s_tmx[i] = ((col0 + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx if dx != 0.0 else inf
-        s_tmy[i] = ((row0 + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy if dy != 0.0 else inf
+        s_ix[i], s_iy[i], s_jump[i], s_tmx[i], s_tmy[i] = _ray_setup(
+            col0, row0, cell, x, y, dxs[i], dys[i]
+        )
         s_t[i] = 0.0
         s_col[i] = col0
         s_row[i] = row0
@@ -244,38 +284,23 @@ def cast_fan(
         kept = 0
         for a in range(active):
             i = todo[a]
-            dx = dxs[i]
-            dy = dys[i]
-            step_c = 1 if dx > 0.0 else (-1 if dx < 0.0 else 0)
-            step_r = 1 if dy > 0.0 else (-1 if dy < 0.0 else 0)
-            inv_dx = s_ix[i]
-            inv_dy = s_iy[i]
-            col = s_col[i]
-            row = s_row[i]
-            t_max_x = s_tmx[i]
-            t_max_y = s_tmy[i]
-            t = s_t[i]
-            k = s_k[i]
-            if k >= 3:
-                tj = t + (k - 1) * s_jump[i]
-                if tj >= max_t:
-                    out[i] = max_t
-                    continue
-                col = int(np.floor((x + tj * dx) / cell))
-                row = int(np.floor((y + tj * dy) / cell))
-                if step_c != 0:
-                    t_max_x = ((col + (1 if step_c > 0 else 0)) * cell - x) * inv_dx
-                if step_r != 0:
-                    t_max_y = ((row + (1 if step_r > 0 else 0)) * cell - y) * inv_dy
-                t = tj
-            if t_max_x < t_max_y:
-                t = t_max_x
-                col += step_c
-                t_max_x += cell * abs(inv_dx) if step_c != 0 else inf
-            else:
-                t = t_max_y
-                row += step_r
-                t_max_y += cell * abs(inv_dy) if step_r != 0 else inf
+            t, col, row, t_max_x, t_max_y, _ = _ray_move(
+                x,
+                y,
+                dxs[i],
+                dys[i],
+                s_ix[i],
+                s_iy[i],
+                cell,
+                s_jump[i],
+                max_t,
+                s_k[i],
+                s_t[i],
+                s_col[i],
+                s_row[i],
+                s_tmx[i],
+                s_tmy[i],
+            )
             if t >= max_t:
                 out[i] = max_t
                 continue

@@ -28,7 +28,7 @@ from typing import Any
 
 from training.bench import BenchConfig, BenchRow, row_provider
 
-__all__ = ["train_rows", "PPO_SETTINGS", "interleave", "measure_ppo", "time_ppo"]
+__all__ = ["train_rows", "PPO_SETTINGS", "interleave", "time_ppo"]
 
 PPO_SETTINGS: dict[str, Any] = {
     "n_steps": 128,
@@ -127,14 +127,6 @@ def time_ppo(
         torch.set_num_threads(threads)
 
 
-def measure_ppo(
-    seconds: float, which: Sequence[str] = ("cartpole", "pointnav")
-) -> dict[str, float]:
-    """Env-steps/s of PPO learning on each of ``which``: all its timed rollouts (their
-    collection, update, episode resets) over their total time, timed interleaved."""
-    return {name: ROLLOUT * len(t) / sum(t) for name, t in time_ppo(seconds, which).items()}
-
-
 class _PairedRuns:
     """The ``run`` of both train rows: the first to run times both, the other reads it."""
 
@@ -149,11 +141,6 @@ class _PairedRuns:
             return self._pending.pop(which)
 
         return run
-
-
-def _ppo_runner(which: str) -> Callable[[float], tuple[float, float]]:
-    """``run(seconds)`` of one row alone: times both models interleaved, reports ``which``."""
-    return _PairedRuns().runner(which)
 
 
 @row_provider
