@@ -12,8 +12,9 @@ is observable only near the start, so a policy without memory cannot beat 50%.
 * **Action**: Box(-1, 1, (2,)) float32, normalised linear and angular velocity.
 * **Reward** (terms in ``info``): geodesic progress toward the correct arm's end,
   ``reward_success`` on success, ``reward_contact``, ``reward_time``, ``reward_path``
-  (-path_penalty per metre driven) and ``reward_arc`` (-arc_penalty x metres x |yaw
-  rate|), the last two 0 by default.
+  (-path_penalty per metre driven), ``reward_arc`` (-arc_penalty x metres x |yaw
+  rate|) and ``reward_reverse`` (-reverse_penalty per metre driven backwards), the last
+  three 0 by default.
 * **Success**: within ``success_radius`` (0.5 m) of the correct arm's end.
   **Failure**: within ``success_radius`` of the wrong arm's end: terminated with
   ``is_success = False``.

@@ -11,8 +11,9 @@ find it with its camera.
 * **Action**: Box(-1, 1, (2,)) float32, normalised linear and angular velocity.
 * **Reward** (terms in ``info``): geodesic progress toward the target
   (``reward_progress``), ``reward_success``, ``reward_contact``, ``reward_time``,
-  ``reward_path`` (-path_penalty per metre driven) and ``reward_arc`` (-arc_penalty x
-  metres x |yaw rate|), the last two 0 by default.
+  ``reward_path`` (-path_penalty per metre driven), ``reward_arc`` (-arc_penalty x
+  metres x |yaw rate|) and ``reward_reverse`` (-reverse_penalty per metre driven
+  backwards), the last three 0 by default.
 * **Success**: the gap between the robot's edge and the target's edge is at most
   ``success_radius`` (0.3 m): terminated with ``info["is_success"] = True``.
   Touching a distractor is only a contact.

@@ -16,9 +16,11 @@ or mazes need a policy with memory, since a reactive one gets caught behind wall
   the geodesic (A*) distance to the goal, m; ``reward_success`` = success_bonus on
   success; ``reward_contact`` = -contact_penalty per step in contact;
   ``reward_time`` = -time_penalty per step; ``reward_path`` = -path_penalty x metres
-  driven this step; ``reward_arc`` = -arc_penalty x metres driven x |yaw rate, rad/s|
-  (both 0 by default; set them so that detours and arcs, which cost SPL, cost reward
-  too).
+  driven this step; ``reward_arc`` = -arc_penalty x metres driven x |yaw rate, rad/s|;
+  ``reward_reverse`` = -reverse_penalty x metres driven backwards (all three 0 by
+  default; set the first two so that detours and arcs, which cost SPL, cost reward too,
+  the third so that a policy does not settle on reversing everywhere and arcing round
+  whenever the goal lies ahead).
 * **Success**: the robot centre within ``success_radius`` (0.3 m) of the goal:
   terminated with ``info["is_success"] = True``.
 * **Termination / truncation**: terminated on success (or on contact with

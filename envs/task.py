@@ -93,17 +93,18 @@ def _score_step(
     """The bookkeeping of one step of n slots (see :meth:`BatchedTask.step`), in one pass.
 
     Args:
-        disp: (n, 3) true displacement of the step, m (x, y) and rad.
+        disp: (n, 3) true displacement of the step in the body frame at its start: m
+            forward, m left, rad.
         geo_now: (n,) geodesic distance at the new poses, m; not finite where the look-up
             failed (off the planning grid), where the previous distance stands.
         success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
-        weights: (6,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
-            -path_penalty, -arc_penalty. dt: control period, s.
+        weights: (7,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
+            -path_penalty, -arc_penalty, -reverse_penalty. dt: control period, s.
         max_steps: steps before truncation. contact_terminates: contact ends the episode.
         geo, path_length, ep_return, ep_steps, bad_total: (n,) updated in place (m, m,
             reward, steps, entries).
-        terms: (7, n) filled with the reward and its terms progress, success, contact, time,
-            path and arc. terminated, truncated: (n,) bool, filled.
+        terms: (8, n) filled with the reward and its terms progress, success, contact, time,
+            path, arc and reverse. terminated, truncated: (n,) bool, filled.
     """
     for i in range(geo.shape[0]):
         ep_steps[i] += 1
@@ -118,7 +119,8 @@ def _score_step(
         r_time = weights[3]
         r_path = weights[4] * driven
         r_arc = weights[5] * driven * abs(disp[i, 2]) / dt
-        reward = r_progress + r_success + r_contact + r_time + r_path + r_arc
+        r_reverse = weights[6] * (-disp[i, 0] if disp[i, 0] < 0.0 else 0.0)
+        reward = r_progress + r_success + r_contact + r_time + r_path + r_arc + r_reverse
         ep_return[i] += reward
         terms[0, i] = reward
         terms[1, i] = r_progress
@@ -127,6 +129,7 @@ def _score_step(
         terms[4, i] = r_time
         terms[5, i] = r_path
         terms[6, i] = r_arc
+        terms[7, i] = r_reverse
         ended = success[i] or failed[i] or (contact_terminates and bumper[i])
         terminated[i] = ended
         truncated[i] = ep_steps[i] >= max_steps and not ended
@@ -199,6 +202,9 @@ class TaskConfig(Spec):
             straight cost nothing; arcs, which a discounted reward prefers because they
             save time, cost reward as they cost SPL (a full-speed arc, 0.5 m/s at 2 rad/s,
             costs ``arc_penalty`` per second).
+        reverse_penalty: per metre driven backwards (0 by default). A policy that starts
+            out driving in reverse turns round in an arc whenever the goal lies ahead; a
+            small charge on reversing breaks that symmetry towards driving forwards.
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
@@ -216,6 +222,7 @@ class TaskConfig(Spec):
     time_penalty: float = 0.01
     path_penalty: float = 0.0
     arc_penalty: float = 0.0
+    reverse_penalty: float = 0.0
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -253,6 +260,7 @@ class TaskConfig(Spec):
             "time_penalty",
             "path_penalty",
             "arc_penalty",
+            "reverse_penalty",
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
@@ -334,6 +342,7 @@ class BatchedTask:
                 -cfg.time_penalty,
                 -cfg.path_penalty,
                 -cfg.arc_penalty,
+                -cfg.reverse_penalty,
             ]
         )
         self._can_fail = type(self).failed is not BatchedTask.failed
@@ -581,7 +590,7 @@ class BatchedTask:
             region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``,
             ``bad_actions_total``, ``episode_step``, ``episode_return`` and the reward terms
             ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``,
-            ``reward_path``, ``reward_arc``.
+            ``reward_path``, ``reward_arc``, ``reward_reverse``.
         """
         cfg = self.config
         sim = self.sim
@@ -590,7 +599,7 @@ class BatchedTask:
         geo_now = self.fields.distances(sim.pose[:, :2])
         success = self.goal_reached()
         collided = sim.bumper.copy()
-        terms = np.empty((7, n))
+        terms = np.empty((8, n))
         terminated = np.empty(n, dtype=bool)
         truncated = np.empty(n, dtype=bool)
         _score_step(
@@ -618,7 +627,7 @@ class BatchedTask:
             for i in range(n):
                 self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
         self.observe()
-        reward, r_progress, r_success, r_contact, r_time, r_path, r_arc = terms
+        reward, r_progress, r_success, r_contact, r_time, r_path, r_arc, r_reverse = terms
         info: dict[str, NDArray[Any]] = {
             "is_success": success,
             "collided": collided,
@@ -637,6 +646,7 @@ class BatchedTask:
             "reward_time": r_time,
             "reward_path": r_path,
             "reward_arc": r_arc,
+            "reward_reverse": r_reverse,
         }
         return reward, terminated, truncated, info
 

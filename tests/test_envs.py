@@ -88,6 +88,7 @@ STEP_INFO_KEYS = {
     "reward_time",
     "reward_path",
     "reward_arc",
+    "reward_reverse",
 }
 RESET_INFO_KEYS = {"map_seed", "goal", "geodesic_start", "episode_seed"}
 
@@ -416,7 +417,7 @@ def test_info_keys_and_reward_terms(env_id: str) -> None:
         assert isinstance(info["is_success"], bool)
         assert isinstance(info["collided"], bool)
         terms = [info[k] for k in info if k.startswith("reward_")]
-        assert len(terms) == 6
+        assert len(terms) == 7
         assert reward == pytest.approx(sum(terms), abs=1e-9)
         assert info["path_length"] >= 0.0
         assert info["bad_actions"] == 0
@@ -468,6 +469,25 @@ def test_arc_penalty_charges_arcs_not_spins_or_straight_lines() -> None:
             assert reward == pytest.approx(terms, abs=1e-9)
     with pytest.raises(ValueError, match=r"arc_penalty"):
         gym.make(POINTNAV, arc_penalty=-0.1)
+
+
+def test_reverse_penalty_charges_metres_driven_backwards_only() -> None:
+    """Driving backwards costs reverse_penalty per metre (the step's displacement along the
+    heading it started with); driving forwards and turning on the spot cost nothing."""
+    for action, reverses in (([-1.0, 0.0], True), ([1.0, 0.0], False), ([0.0, 1.0], False)):
+        env = gym.make(POINTNAV, reverse_penalty=3.0, sensors=["lidar", "goal"])
+        env.reset(seed=3)
+        for _ in range(4):
+            _, reward, term, trunc, info = env.step(np.array(action, np.float32))
+            if info["collided"] or term or trunc:
+                break
+            forward = float(env.unwrapped.task.sim.true_disp[0, 0])
+            assert info["reward_reverse"] == pytest.approx(-3.0 * max(-forward, 0.0), abs=1e-12)
+            assert (info["reward_reverse"] < -1e-3) == reverses
+            terms = sum(info[k] for k in info if k.startswith("reward_"))
+            assert reward == pytest.approx(terms, abs=1e-9)
+    with pytest.raises(ValueError, match=r"reverse_penalty"):
+        gym.make(POINTNAV, reverse_penalty=-0.5)
 
 
 def test_path_length_accumulates_driven_distance() -> None:
@@ -772,7 +792,10 @@ def _plain_velocity_obs(task: Any) -> np.ndarray:
 @pytest.mark.parametrize(
     ("env_id", "config"),
     [
-        (POINTNAV, {"path_penalty": 0.5, "arc_penalty": 0.7, "max_steps": 40}),
+        (
+            POINTNAV,
+            {"path_penalty": 0.5, "arc_penalty": 0.7, "reverse_penalty": 0.3, "max_steps": 40},
+        ),
         (POINTNAV, {"contact": "terminate", "success_radius": 1.0}),
         (CUEMAZE, {"max_steps": 60, "success_radius": 1.5}),
     ],
@@ -794,7 +817,7 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
     for _ in range(150):
         geo_before, steps_before = task.geo.copy(), task.ep_steps.copy()
         actions = rng.uniform(-1.2, 1.2, (n, 2))
-        actions[:, 0] = np.abs(actions[:, 0])
+        actions[::2, 0] = np.abs(actions[::2, 0])  # odd slots may reverse
         reward, terminated, truncated, info = task.step(actions)
         sim = task.sim
         geo = task.fields.distances(sim.pose[:, :2])
@@ -810,6 +833,8 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             * np.hypot(sim.true_disp[:, 0], sim.true_disp[:, 1])
             * np.abs(sim.true_disp[:, 2])
             / cfg.sim.robot.control_dt,
+            "reward_reverse": -cfg.reverse_penalty
+            * np.where(sim.true_disp[:, 0] < 0.0, -sim.true_disp[:, 0], 0.0),
         }
         total = (
             terms["reward_progress"]
@@ -818,6 +843,7 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             + terms["reward_time"]
             + terms["reward_path"]
             + terms["reward_arc"]
+            + terms["reward_reverse"]
         )
         ret += total
         ended = success | (task.failed() & ~success)
