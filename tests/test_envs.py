@@ -449,45 +449,51 @@ def test_path_penalty_charges_every_metre_driven() -> None:
         gym.make(POINTNAV, path_penalty=-1.0)
 
 
-def test_arc_penalty_charges_arcs_not_spins_or_straight_lines() -> None:
-    """Turning on the spot and driving straight cost nothing; an arc costs
-    arc_penalty x metres x |yaw rate| per step."""
-    dt = 0.1
-    for action, arcs in (([0.0, 1.0], False), ([1.0, 0.0], False), ([1.0, 1.0], True)):
-        env = gym.make(POINTNAV, arc_penalty=2.0, sensors=["lidar", "goal", "odometry"])
-        env.reset(seed=3)
-        for _ in range(4):
-            _, reward, term, trunc, info = env.step(np.array(action, np.float32))
-            if info["collided"] or term or trunc:
-                break
-            sim = env.unwrapped.task.sim
-            moved = float(np.hypot(*sim.true_disp[0, :2]))
-            turned = abs(float(sim.true_disp[0, 2]))
-            assert info["reward_arc"] == pytest.approx(-2.0 * moved * turned / dt, abs=1e-12)
-            assert (info["reward_arc"] < -1e-4) == arcs
-            terms = sum(info[k] for k in info if k.startswith("reward_"))
-            assert reward == pytest.approx(terms, abs=1e-9)
-    with pytest.raises(ValueError, match=r"arc_penalty"):
-        gym.make(POINTNAV, arc_penalty=-0.1)
+def _arc_charge(disp: np.ndarray) -> float:
+    """arc_penalty's unit charge for a step: metres x |yaw rate| (control period 0.1 s)."""
+    return float(np.hypot(disp[0], disp[1]) * abs(disp[2]) / 0.1)
 
 
-def test_reverse_penalty_charges_metres_driven_backwards_only() -> None:
-    """Driving backwards costs reverse_penalty per metre (the step's displacement along the
-    heading it started with); driving forwards and turning on the spot cost nothing."""
-    for action, reverses in (([-1.0, 0.0], True), ([1.0, 0.0], False), ([0.0, 1.0], False)):
-        env = gym.make(POINTNAV, reverse_penalty=3.0, sensors=["lidar", "goal"])
-        env.reset(seed=3)
-        for _ in range(4):
-            _, reward, term, trunc, info = env.step(np.array(action, np.float32))
-            if info["collided"] or term or trunc:
-                break
-            forward = float(env.unwrapped.task.sim.true_disp[0, 0])
-            assert info["reward_reverse"] == pytest.approx(-3.0 * max(-forward, 0.0), abs=1e-12)
-            assert (info["reward_reverse"] < -1e-3) == reverses
-            terms = sum(info[k] for k in info if k.startswith("reward_"))
-            assert reward == pytest.approx(terms, abs=1e-9)
-    with pytest.raises(ValueError, match=r"reverse_penalty"):
-        gym.make(POINTNAV, reverse_penalty=-0.5)
+def _reverse_charge(disp: np.ndarray) -> float:
+    """reverse_penalty's unit charge: metres driven backwards along the starting heading."""
+    return max(-float(disp[0]), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "charge", "action", "charged"),
+    [
+        # arcs cost; turning on the spot and driving straight do not
+        ("arc_penalty", _arc_charge, [0.0, 1.0], False),
+        ("arc_penalty", _arc_charge, [1.0, 0.0], False),
+        ("arc_penalty", _arc_charge, [1.0, 1.0], True),
+        # reversing costs; driving forwards and turning on the spot do not
+        ("reverse_penalty", _reverse_charge, [-1.0, 0.0], True),
+        ("reverse_penalty", _reverse_charge, [1.0, 0.0], False),
+        ("reverse_penalty", _reverse_charge, [0.0, 1.0], False),
+    ],
+)
+def test_motion_penalties_charge_only_their_motion(
+    name: str, charge: Any, action: list[float], charged: bool
+) -> None:
+    """``reward_arc`` = -arc_penalty x metres x |yaw rate|, ``reward_reverse`` =
+    -reverse_penalty x metres driven backwards, per step, from the true displacement."""
+    term = "reward_" + name.removesuffix("_penalty")
+    env = gym.make(POINTNAV, sensors=["lidar", "goal"], **{name: 2.0})
+    env.reset(seed=3)
+    checked = 0
+    for _ in range(4):
+        _, reward, term_, trunc, info = env.step(np.array(action, np.float32))
+        if info["collided"] or term_ or trunc:
+            break
+        disp = env.unwrapped.task.sim.true_disp[0]  # type: ignore[attr-defined]
+        assert info[term] == pytest.approx(-2.0 * charge(disp), abs=1e-12)
+        assert (info[term] < -1e-4) == charged
+        terms = sum(info[k] for k in info if k.startswith("reward_"))
+        assert reward == pytest.approx(terms, abs=1e-9)
+        checked += 1
+    assert checked >= 3
+    with pytest.raises(ValueError, match=name):
+        gym.make(POINTNAV, **{name: -0.1})
 
 
 def test_path_length_accumulates_driven_distance() -> None:
