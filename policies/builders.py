@@ -9,6 +9,8 @@ A policy config (the ``policy:`` section of a training config) is plain JSON::
     log_std_init: 0.0              # continuous on-policy algorithms only
     lstm_hidden_size: 128          # recurrent_ppo only (also n_lstm_layers,
                                    # shared_lstm, enable_critic_lstm, lstm_forget_bias)
+    symmetry: fore_aft             # ppo/a2c only: see policies.symmetric (default none)
+    squash_mean: true              # ppo/a2c only: see policies.actor_critic (default false)
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "build_policy_network",
     "init_policy",
     "policy_class",
+    "task_mirror",
 ]
 
 #: Our extractors by config name (``combined`` is SB3's CombinedExtractor).
@@ -37,13 +40,15 @@ OUR_EXTRACTORS: dict[str, type[Any]] = {**EXTRACTORS, "gated": GatedAttentionExt
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "sac", "td3", "dqn", "recurrent_ppo")
 _COMMON_KEYS = {"extractor", "extractor_kwargs", "net_arch", "activation"}
 _ONPOLICY_KEYS = {"log_std_init", "ortho_init"}
+#: ``symmetry`` values: none, or fore_aft (:class:`policies.symmetric.ForeAftSymmetricPolicy`)
+SYMMETRIES: tuple[str, ...] = ("none", "fore_aft")
 _RECURRENT_KEYS = {"lstm_hidden_size", "n_lstm_layers", "shared_lstm", "enable_critic_lstm"}
 #: keys that shape the initial weights only (applied by :func:`init_policy`, not passed to SB3)
 _INIT_KEYS = {"lstm_forget_bias"}
 #: allowed ``policy:`` keys per algorithm
 POLICY_KEYS: dict[str, set[str]] = {
-    "ppo": _COMMON_KEYS | _ONPOLICY_KEYS,
-    "a2c": _COMMON_KEYS | _ONPOLICY_KEYS,
+    "ppo": _COMMON_KEYS | _ONPOLICY_KEYS | {"symmetry", "squash_mean"},
+    "a2c": _COMMON_KEYS | _ONPOLICY_KEYS | {"symmetry", "squash_mean"},
     "recurrent_ppo": _COMMON_KEYS | _ONPOLICY_KEYS | _RECURRENT_KEYS | _INIT_KEYS,
     "sac": _COMMON_KEYS | {"log_std_init"},
     "td3": set(_COMMON_KEYS),
@@ -90,8 +95,30 @@ def _check_net_arch(algo: str, arch: Any) -> None:
         raise ValueError(f"policy.net_arch: expected a list of layer sizes >= 1, got {arch!r}")
 
 
-def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
-    """SB3 ``policy_kwargs`` for ``algo`` from a policy config (validated)."""
+def _symmetry(cfg: dict[str, Any]) -> str:
+    value = cfg.get("symmetry", "none")
+    if value not in SYMMETRIES:
+        raise ValueError(
+            f"policy.symmetry: {value!r} is not allowed; allowed: {', '.join(SYMMETRIES)}"
+        )
+    return str(value)
+
+
+def _squash_mean(cfg: dict[str, Any]) -> bool:
+    value = cfg.get("squash_mean", False)
+    if not isinstance(value, bool):
+        raise ValueError(f"policy.squash_mean: expected true or false, got {value!r}")
+    return value
+
+
+def build_policy_kwargs(
+    algo: str, cfg: dict[str, Any], mirror: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """SB3 ``policy_kwargs`` for ``algo`` from a policy config (validated).
+
+    ``mirror``: the task's fore/aft map (:func:`task_mirror`), passed to the policy when
+    the config asks for ``symmetry: fore_aft``.
+    """
     _check_algo(algo)
     unknown = sorted(set(cfg) - POLICY_KEYS[algo])
     if unknown:
@@ -130,7 +157,30 @@ def build_policy_kwargs(algo: str, cfg: dict[str, Any]) -> dict[str, Any]:
             kwargs[key] = cfg[key]
     if "lstm_forget_bias" in cfg:
         _check_forget_bias(cfg["lstm_forget_bias"])
+    if _symmetry(cfg) == "fore_aft" and mirror is not None:
+        kwargs["mirror"] = mirror
+    if _squash_mean(cfg):
+        kwargs["squash_mean"] = True
     return kwargs
+
+
+def task_mirror(
+    cfg: dict[str, Any],
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    observation_space: spaces.Space[Any],
+) -> dict[str, Any] | None:
+    """The fore/aft map of the task's observation when the policy config asks for
+    ``symmetry: fore_aft`` (else None); ValueError naming the key it cannot mirror."""
+    if _symmetry(cfg) != "fore_aft":
+        return None
+    from envs.symmetry import fore_aft_mirror
+    from envs.tasks import task_class
+
+    if not isinstance(observation_space, spaces.Dict):
+        raise ValueError(f"policy.symmetry: needs a Dict observation, got {observation_space}")
+    config = task_class(env_id).config_cls.from_dict(dict(env_kwargs))
+    return dict(fore_aft_mirror(config, observation_space))
 
 
 def _check_forget_bias(value: Any) -> None:
@@ -160,9 +210,17 @@ def init_policy(policy: torch.nn.Module, cfg: dict[str, Any]) -> None:
                     getattr(module, f"bias_hh_l{layer}")[h : 2 * h] = 0.0
 
 
-def policy_class(algo: str) -> type[Any]:
-    """The SB3 policy class for Dict observations of ``algo``."""
+def policy_class(algo: str, cfg: dict[str, Any] | None = None) -> type[Any]:
+    """The SB3 policy class for Dict observations of ``algo`` (and policy config ``cfg``)."""
     _check_algo(algo)
+    if algo in ("ppo", "a2c") and _symmetry(cfg or {}) == "fore_aft":
+        from policies.symmetric import ForeAftSymmetricPolicy
+
+        return ForeAftSymmetricPolicy
+    if algo in ("ppo", "a2c") and _squash_mean(cfg or {}):
+        from policies.actor_critic import SmartbotActorCriticPolicy
+
+        return SmartbotActorCriticPolicy
     if algo in ("ppo", "a2c"):
         from stable_baselines3.common.policies import MultiInputActorCriticPolicy
 
@@ -190,8 +248,11 @@ def build_policy_network(
     action_space: spaces.Space[Any],
     cfg: dict[str, Any],
     device: str = "cpu",
+    mirror: dict[str, Any] | None = None,
 ) -> torch.nn.Module:
-    """An untrained SB3 policy network of ``algo`` for these spaces (weights to be loaded)."""
-    cls = policy_class(algo)
-    policy = cls(observation_space, action_space, lambda _: 0.0, **build_policy_kwargs(algo, cfg))
+    """An untrained SB3 policy network of ``algo`` for these spaces (weights to be loaded);
+    ``mirror`` as for :func:`build_policy_kwargs`."""
+    cls = policy_class(algo, cfg)
+    kwargs = build_policy_kwargs(algo, cfg, mirror)
+    policy = cls(observation_space, action_space, lambda _: 0.0, **kwargs)
     return policy.to(device)

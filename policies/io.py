@@ -263,7 +263,7 @@ def load_policy(
     """
     from safetensors.torch import load_file
 
-    from policies.builders import build_policy_network
+    from policies.builders import build_policy_network, task_mirror
 
     meta = read_meta(path)
     stem = _stem(path)
@@ -281,7 +281,13 @@ def load_policy(
         check_fits(meta, env_id, task.single_observation_space, task.single_action_space)
     obs_space = space_from_json(meta["observation_space"])
     act_space = space_from_json(meta["action_space"])
-    policy = build_policy_network(meta["algo"], obs_space, act_space, meta["policy"], device)
+    try:
+        mirror = task_mirror(meta["policy"], meta["env_id"], meta.get("env_kwargs", {}), obs_space)
+    except ValueError as err:
+        raise ModelMismatchError(f"model: {err}") from None
+    policy = build_policy_network(
+        meta["algo"], obs_space, act_space, meta["policy"], device, mirror
+    )
     try:
         state = load_file(str(weights), device=device)
     except Exception as err:  # safetensors raises its own error types for corrupt files

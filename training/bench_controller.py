@@ -23,13 +23,16 @@ def _policy(env_id: str) -> tuple[Any, Any]:
     import gymnasium as gym
 
     import envs  # noqa: F401
-    from policies.builders import build_policy_network
+    from policies.builders import build_policy_network, task_mirror
     from policies.sb3_policy import SB3Policy
     from training.config import resolve_config
 
     cfg = resolve_config(env_id, "ppo")
     env = gym.make(env_id)
-    net = build_policy_network("ppo", env.observation_space, env.action_space, cfg["policy"])
+    mirror = task_mirror(cfg["policy"], env_id, cfg["env_kwargs"], env.observation_space)
+    net = build_policy_network(
+        "ppo", env.observation_space, env.action_space, cfg["policy"], mirror=mirror
+    )
     return env, SB3Policy(net, deterministic=True)
 
 

@@ -217,19 +217,22 @@ def _train(
     else:
         (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         env = make_train_env(cfg, int(cfg["seed"]))
-        from policies.builders import build_policy_kwargs, init_policy
+        from policies.builders import build_policy_kwargs, init_policy, policy_class, task_mirror
 
-        policy_name = (
-            "MultiInputLstmPolicy" if cfg["algo"] == "recurrent_ppo" else "MultiInputPolicy"
-        )
+        try:
+            mirror = task_mirror(
+                cfg["policy"], cfg["env"], cfg.get("env_kwargs", {}), env.observation_space
+            )
+        except ValueError as err:
+            raise UserError(str(err)) from None
         model = cls(
-            policy_name,
+            policy_class(cfg["algo"], cfg["policy"]),
             env,
             seed=int(cfg["seed"]),
             device=device,
             verbose=0,
             tensorboard_log=str(run_dir / "tb"),
-            policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"]),
+            policy_kwargs=build_policy_kwargs(cfg["algo"], cfg["policy"], mirror),
             **_algo_kwargs(cfg),
         )
         init_policy(model.policy, cfg["policy"])

@@ -1,0 +1,78 @@
+"""``policy.squash_mean``: the Gaussian policy's mean stays inside the action bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.policies import MultiInputActorCriticPolicy
+
+from envs import make_sb3_env
+from policies.actor_critic import SmartbotActorCriticPolicy
+from policies.builders import build_policy_kwargs, build_policy_network, policy_class
+from policies.io import load_policy, save_policy
+
+POINTNAV = "smartbot/PointNav-v0"
+CFG = {"squash_mean": True, "net_arch": {"pi": [32], "vf": [32]}}
+
+
+def _net(cfg: dict[str, Any]) -> tuple[Any, Any]:
+    env = make_sb3_env(POINTNAV, 8, seed=0)
+    return build_policy_network("ppo", env.observation_space, env.action_space, cfg), env
+
+
+def test_squashed_mean_is_tanh_of_the_linear_head() -> None:
+    torch.manual_seed(0)
+    net, env = _net(CFG)
+    assert isinstance(net, SmartbotActorCriticPolicy)
+    tensor, _ = net.obs_to_tensor(env.reset())
+    with torch.no_grad():
+        net.action_net[0].weight.mul_(0).add_(5.0)  # a raw mean far past the bounds
+        latent = net.mlp_extractor.forward_actor(net.extract_features(tensor))
+        raw = net.action_net[0](latent)
+        mean = net.get_distribution(tensor).distribution.mean
+        _, logp, entropy = net.evaluate_actions(tensor, torch.zeros(8, 2))
+    assert raw.abs().max() > 2.0
+    assert mean.abs().max() <= 1.0
+    torch.testing.assert_close(mean, torch.tanh(raw))
+    assert logp.shape == (8,) and entropy is not None
+
+
+def test_squash_mean_is_validated() -> None:
+    assert policy_class("ppo", CFG) is SmartbotActorCriticPolicy
+    assert policy_class("a2c", CFG) is SmartbotActorCriticPolicy
+    assert policy_class("ppo", {}) is MultiInputActorCriticPolicy
+    with pytest.raises(ValueError, match="policy.squash_mean: expected true or false, got 'yes'"):
+        build_policy_kwargs("ppo", {"squash_mean": "yes"})
+    for algo in ("sac", "td3", "dqn", "recurrent_ppo"):
+        with pytest.raises(ValueError, match=f"policy.squash_mean: unknown key for {algo}"):
+            build_policy_kwargs(algo, {"squash_mean": True})
+
+
+def test_squashed_policy_saves_and_loads(tmp_path: Path) -> None:
+    """The model file and an SB3 checkpoint both rebuild the tanh and act the same."""
+    env = make_sb3_env(POINTNAV, 4, seed=0)
+    model = PPO(
+        policy_class("ppo", CFG),
+        env,
+        policy_kwargs=build_policy_kwargs("ppo", CFG),
+        n_steps=32,
+        batch_size=64,
+        n_epochs=1,
+        device="cpu",
+        seed=0,
+    )
+    model.learn(128)
+    obs: Any = env.reset()
+    expected, _ = model.predict(obs, deterministic=True)
+    save_policy(model, tmp_path / "model", env_id=POINTNAV, algo="ppo", policy_config=CFG)
+    policy = load_policy(tmp_path / "model", POINTNAV)
+    np.testing.assert_allclose(policy.act_batch(obs, np.zeros(4, bool)), expected, atol=1e-6)
+    model.save(tmp_path / "ckpt.zip")
+    again = PPO.load(tmp_path / "ckpt.zip", device="cpu")
+    assert again.policy.squash_mean is True
+    np.testing.assert_allclose(again.predict(obs, deterministic=True)[0], expected, atol=1e-6)

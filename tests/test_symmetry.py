@@ -1,0 +1,243 @@
+"""Fore/aft symmetry: the observation map (envs.symmetry) and the symmetric policy."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stable_baselines3 import PPO
+
+from envs import make_sb3_env, make_task
+from envs.symmetry import fore_aft_mirror
+from policies.builders import build_policy_kwargs, build_policy_network, policy_class, task_mirror
+from policies.io import load_policy
+from policies.symmetric import ForeAftSymmetricPolicy, ObservationMirror
+from training import cli
+from training.config import load_config, resolve_config
+from training.train import train
+
+POINTNAV = "smartbot/PointNav-v0"
+ALL_SENSORS = ["lidar", "goal", "velocity", "odometry", "imu", "bumper"]
+#: every source of noise off, so that a turned-round robot senses exactly the mirror image
+QUIET_SIM = {
+    "robot": {"actuator_noise": 0.0},
+    "lidar": {"noise_std": 0.0},
+    "imu": {"accel_noise": 0.0, "gyro_noise": 0.0},
+    "odometry": {"noise": 0.0},
+    "terrain": {"slip_noise": [0.0, 0.0, 0.0, 0.0]},
+}
+CFG = {"symmetry": "fore_aft", "net_arch": {"pi": [32], "vf": [32]}}
+
+
+def _mirror_np(mirror: dict[str, Any], obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {}
+    for key, x in obs.items():
+        m = mirror[key]
+        y = np.asarray(m["sign"]) * np.asarray(x, np.float64)[..., m["index"]]
+        shift = np.asarray(m["shift"])
+        moved = (y + shift + math.pi) % (2 * math.pi) - math.pi
+        out[key] = np.where(shift != 0, moved, y)
+    return out
+
+
+def _task(**kwargs: Any) -> Any:
+    task = make_task(POINTNAV, 1, {"sensors": ALL_SENSORS, "sim": QUIET_SIM, **kwargs})
+    task.seed(np.array([0]), [7])
+    task.reset(np.array([0]))
+    return task
+
+
+def test_pointnav_mirror_maps_each_key() -> None:
+    task = _task()
+    m = fore_aft_mirror(task.config, task.single_observation_space)
+    assert sorted(m) == sorted(ALL_SENSORS)
+    assert m["lidar"]["index"][:3] == [32, 33, 34] and m["lidar"]["index"][32] == 0
+    assert m["goal"]["shift"] == [0.0, math.pi] and m["goal"]["sign"] == [1.0, 1.0]
+    assert m["velocity"]["sign"] == [-1.0, 1.0]
+    assert m["odometry"]["sign"] == [-1.0, -1.0, 1.0]
+    assert m["imu"]["sign"] == [-1.0, -1.0, 1.0, 1.0]
+    assert m["bumper"] == {"index": [0], "sign": [1.0], "shift": [0.0]}
+
+
+@pytest.mark.parametrize("action", [[0.8, 0.0], [-0.6, 0.5], [0.3, -1.0]])
+def test_mirror_is_what_the_turned_round_robot_senses(action: list[float]) -> None:
+    """Robot A at (x, y, yaw) commanded (v, w); robot B at (x, y, yaw + pi) commanded
+    (-v, w): B's observation is A's mirrored, before and after the step (noise off)."""
+    a, b = _task(), _task()
+    pose = b.sim.pose[0].copy()
+    b.sim.pose[0, 2] = math.remainder(pose[2] + math.pi, 2 * math.pi)
+    b.observe()
+    m = fore_aft_mirror(a.config, a.single_observation_space)
+    for step in range(3):
+        expected = _mirror_np(m, a.observation_rows(np.array([0])))
+        got = b.observation_rows(np.array([0]))
+        for key in ALL_SENSORS:
+            np.testing.assert_allclose(got[key], expected[key], atol=1e-5, err_msg=f"{key} {step}")
+        a.step(np.array([action], np.float32))
+        b.step(np.array([[-action[0], action[1]]], np.float32))
+        np.testing.assert_allclose(a.sim.pose[0, :2], b.sim.pose[0, :2], atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lidar=st.lists(st.floats(0, 6), min_size=64, max_size=64),
+    goal=st.tuples(st.floats(0, 15), st.floats(-math.pi, math.pi)),
+    vel=st.tuples(st.floats(-0.5, 0.5), st.floats(-2, 2)),
+)
+def test_mirror_twice_is_identity(
+    lidar: list[float], goal: tuple[float, float], vel: tuple[float, float]
+) -> None:
+    task = make_task(POINTNAV, 1, {})
+    mirror = ObservationMirror(dict(fore_aft_mirror(task.config, task.single_observation_space)))
+    obs = {
+        "lidar": torch.tensor([lidar]),
+        "goal": torch.tensor([goal], dtype=torch.float32),
+        "velocity": torch.tensor([vel], dtype=torch.float32),
+    }
+    back = mirror(mirror(obs))
+    for key in obs:
+        assert back[key].shape == obs[key].shape
+    torch.testing.assert_close(back["lidar"], obs["lidar"])
+    torch.testing.assert_close(back["velocity"], obs["velocity"])
+    assert back["goal"][0, 0] == obs["goal"][0, 0]
+    # the same angle, up to the wrap at +-pi
+    diff = math.remainder(float(back["goal"][0, 1] - obs["goal"][0, 1]), 2 * math.pi)
+    assert abs(diff) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sensors": ["lidar", "goal", "camera"]}, "'camera'"),
+        ({"sim": {"lidar": {"fov": 3.0}}}, r"sim.lidar has fov 3.0"),
+        ({"sim": {"lidar": {"beams": 63}}}, "63 beams"),
+    ],
+)
+def test_mirror_refuses_what_cannot_turn_round(kwargs: dict[str, Any], match: str) -> None:
+    task = make_task(POINTNAV, 1, kwargs)
+    with pytest.raises(ValueError, match=f"policy.symmetry.*{match}"):
+        fore_aft_mirror(task.config, task.single_observation_space)
+
+
+def test_objectnav_is_refused_naming_its_camera() -> None:
+    task = make_task("smartbot/ObjectNav-v0", 1, {})
+    with pytest.raises(ValueError, match="policy.symmetry: .*'camera'"):
+        task_mirror(CFG, "smartbot/ObjectNav-v0", {}, task.single_observation_space)
+
+
+def _policy() -> tuple[ForeAftSymmetricPolicy, Any]:
+    env = make_sb3_env(POINTNAV, 4, seed=0)
+    mirror = task_mirror(CFG, POINTNAV, {}, env.observation_space)
+    net = build_policy_network("ppo", env.observation_space, env.action_space, CFG, mirror=mirror)
+    assert isinstance(net, ForeAftSymmetricPolicy)
+    return net, env
+
+
+def test_policy_is_equivariant_and_its_value_invariant() -> None:
+    """mean(R o) = M mean(o), value(R o) = value(o), log-probs match under the mirror."""
+    torch.manual_seed(0)
+    net, env = _policy()
+    with torch.no_grad():  # random weights: the symmetry must hold for any
+        for p in net.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    obs, _ = net.obs_to_tensor(env.reset())
+    turned = net.obs_mirror(obs)
+    flip = torch.tensor([-1.0, 1.0])
+    with torch.no_grad():
+        mean = net.get_distribution(obs).distribution.mean
+        mean_t = net.get_distribution(turned).distribution.mean
+        assert mean.abs().max() > 1e-3  # not trivially zero
+        torch.testing.assert_close(mean_t, mean * flip, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(net.predict_values(turned), net.predict_values(obs))
+        actions = torch.rand(4, 2) * 2 - 1
+        _, logp, ent = net.evaluate_actions(obs, actions)
+        _, logp_t, ent_t = net.evaluate_actions(turned, actions * flip)
+        torch.testing.assert_close(logp_t, logp)
+        assert ent is not None and ent_t is not None
+        torch.testing.assert_close(ent_t, ent)
+        values, logp_fwd = net(obs, deterministic=True)[1:]
+        torch.testing.assert_close(values, net.predict_values(obs))
+        assert logp_fwd.shape == (4,)
+
+
+def test_symmetry_config_is_validated() -> None:
+    assert policy_class("ppo", CFG) is ForeAftSymmetricPolicy
+    assert policy_class("ppo", {}) is not ForeAftSymmetricPolicy
+    with pytest.raises(
+        ValueError, match="policy.symmetry: 'sideways' is not allowed; allowed: none, fore_aft"
+    ):
+        build_policy_kwargs("ppo", {"symmetry": "sideways"})
+    for algo in ("sac", "td3", "dqn", "recurrent_ppo"):
+        with pytest.raises(ValueError, match=f"policy.symmetry: unknown key for {algo}"):
+            build_policy_kwargs(algo, {"symmetry": "fore_aft"})
+    env = make_sb3_env(POINTNAV, 1, seed=0)
+    with pytest.raises(ValueError, match="needs the task's mirror"):
+        build_policy_network("ppo", env.observation_space, env.action_space, CFG)
+
+
+#: a tiny PPO run (as in test_train)
+TINY_RUN = [
+    "n_envs=2",
+    "device=cpu",
+    "torch_threads=1",
+    "env_kwargs.max_steps=40",
+    "eval.every_steps=1000000",
+    "eval.episodes=2",
+    "eval.n_envs=2",
+    "checkpoint_every_steps=1000000",
+    "policy.extractor_kwargs.mlp_hidden=[16]",
+    "policy.net_arch={pi: [16], vf: [16]}",
+    "n_steps=32",
+    "batch_size=32",
+    "n_epochs=1",
+    "total_timesteps=128",
+    "policy.symmetry=fore_aft",
+]
+
+
+def test_symmetric_policy_trains_saves_loads_and_resumes(tmp_path: Path) -> None:
+    """``smartbot train`` with ``policy.symmetry=fore_aft``: the saved model rebuilds (no
+    pickle) as the symmetric policy and acts as the trained one; the checkpoint resumes."""
+    cfg = resolve_config(POINTNAV, "ppo", overrides=TINY_RUN)
+    run = tmp_path / "run"
+    summary = train(cfg, run, progress=False, verbose=False)
+    assert summary["num_timesteps"] == 128
+    policy = load_policy(run / "final" / "model", POINTNAV)
+    assert isinstance(policy.policy, ForeAftSymmetricPolicy)
+    assert policy.meta["policy"]["symmetry"] == "fore_aft"
+    model = PPO.load(run / "checkpoints" / "last.zip", device="cpu")
+    assert isinstance(model.policy, ForeAftSymmetricPolicy)
+    env = make_sb3_env(POINTNAV, 2, seed=3, max_steps=40)
+    obs: Any = env.reset()
+    expected, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(policy.act_batch(obs, np.zeros(2, bool)), expected, atol=1e-6)
+    again = train(load_config(run / "config.yaml"), run, resume=True, progress=False, verbose=False)
+    assert again["num_timesteps"] == 128
+
+
+def test_train_refuses_symmetry_on_a_camera_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(
+        [
+            "train",
+            "--env",
+            "smartbot/ObjectNav-v0",
+            "--algo",
+            "ppo",
+            "--set",
+            "policy.symmetry=fore_aft",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err
+    assert "policy.symmetry: fore_aft cannot mirror the observation key 'camera'" in err
