@@ -45,8 +45,7 @@ class ObservationMirror(nn.Module):
 
     def __init__(self, mirror: dict[str, dict[str, list[Any]]]) -> None:
         super().__init__()
-        self.keys = sorted(mirror)
-        for key in self.keys:
+        for key in sorted(mirror):
             m = mirror[key]
             index = torch.as_tensor(m["index"], dtype=torch.long)
             n = index.numel()
@@ -56,7 +55,8 @@ class ObservationMirror(nn.Module):
                 raise ValueError(f"policy.symmetry: mirror of {key!r} has lists of unequal sizes")
             if n and (int(index.min()) < 0 or int(index.max()) >= n):
                 raise ValueError(f"policy.symmetry: mirror of {key!r} indexes outside 0..{n - 1}")
-            # Buffers (not parameters): saved with the weights, moved with .to(device).
+            # Non-persistent buffers: moved with .to(device), not saved (the mirror is
+            # rebuilt from the task's config when a model is loaded).
             self.register_buffer(f"_index_{key}", index, persistent=False)
             self.register_buffer(f"_sign_{key}", sign, persistent=False)
             self.register_buffer(f"_shift_{key}", shift, persistent=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,16 +10,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stable_baselines3 import PPO
 
 from envs import make_sb3_env, make_task
 from envs.symmetry import fore_aft_mirror
 from policies.builders import build_policy_kwargs, build_policy_network, policy_class, task_mirror
-from policies.io import load_policy
 from policies.symmetric import ForeAftSymmetricPolicy, ObservationMirror
-from training import cli
-from training.config import load_config, resolve_config
-from training.train import train
 
 POINTNAV = "smartbot/PointNav-v0"
 ALL_SENSORS = ["lidar", "goal", "velocity", "odometry", "imu", "bumper"]
@@ -179,65 +173,3 @@ def test_symmetry_config_is_validated() -> None:
     env = make_sb3_env(POINTNAV, 1, seed=0)
     with pytest.raises(ValueError, match="needs the task's mirror"):
         build_policy_network("ppo", env.observation_space, env.action_space, CFG)
-
-
-#: a tiny PPO run (as in test_train)
-TINY_RUN = [
-    "n_envs=2",
-    "device=cpu",
-    "torch_threads=1",
-    "env_kwargs.max_steps=40",
-    "eval.every_steps=1000000",
-    "eval.episodes=2",
-    "eval.n_envs=2",
-    "checkpoint_every_steps=1000000",
-    "policy.extractor_kwargs.mlp_hidden=[16]",
-    "policy.net_arch={pi: [16], vf: [16]}",
-    "n_steps=32",
-    "batch_size=32",
-    "n_epochs=1",
-    "total_timesteps=128",
-    "policy.symmetry=fore_aft",
-]
-
-
-def test_symmetric_policy_trains_saves_loads_and_resumes(tmp_path: Path) -> None:
-    """``smartbot train`` with ``policy.symmetry=fore_aft``: the saved model rebuilds (no
-    pickle) as the symmetric policy and acts as the trained one; the checkpoint resumes."""
-    cfg = resolve_config(POINTNAV, "ppo", overrides=TINY_RUN)
-    run = tmp_path / "run"
-    summary = train(cfg, run, progress=False, verbose=False)
-    assert summary["num_timesteps"] == 128
-    policy = load_policy(run / "final" / "model", POINTNAV)
-    assert isinstance(policy.policy, ForeAftSymmetricPolicy)
-    assert policy.meta["policy"]["symmetry"] == "fore_aft"
-    model = PPO.load(run / "checkpoints" / "last.zip", device="cpu")
-    assert isinstance(model.policy, ForeAftSymmetricPolicy)
-    env = make_sb3_env(POINTNAV, 2, seed=3, max_steps=40)
-    obs: Any = env.reset()
-    expected, _ = model.predict(obs, deterministic=True)
-    np.testing.assert_allclose(policy.act_batch(obs, np.zeros(2, bool)), expected, atol=1e-6)
-    again = train(load_config(run / "config.yaml"), run, resume=True, progress=False, verbose=False)
-    assert again["num_timesteps"] == 128
-
-
-def test_train_refuses_symmetry_on_a_camera_task(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = cli.main(
-        [
-            "train",
-            "--env",
-            "smartbot/ObjectNav-v0",
-            "--algo",
-            "ppo",
-            "--set",
-            "policy.symmetry=fore_aft",
-            "--out",
-            str(tmp_path),
-            "--no-progress",
-        ]
-    )
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and "Traceback" not in err
-    assert "policy.symmetry: fore_aft cannot mirror the observation key 'camera'" in err

@@ -22,10 +22,12 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from stable_baselines3 import PPO
 
 from envs.actions import DEFAULT_DISCRETE_ACTIONS
 from envs.sb3 import make_sb3_env
 from policies.io import load_policy, read_meta
+from policies.symmetric import ForeAftSymmetricPolicy
 from training import cli
 from training.config import load_config, resolve_config
 from training.train import train
@@ -269,3 +271,45 @@ def test_training_runs_the_simulator_on_sim_threads(
     before = numba.get_num_threads()
     train(tiny_config(POINTNAV, "a2c", "sim_threads=1"), tmp_path / "run", progress=False)
     assert seen == [1] and numba.get_num_threads() == before
+
+
+def test_symmetric_policy_trains_saves_loads_and_resumes(tmp_path: Path) -> None:
+    """``smartbot train`` with ``policy.symmetry=fore_aft``: the saved model rebuilds (no
+    pickle) as the symmetric policy and acts as the trained one; the checkpoint resumes."""
+    cfg = tiny_config(POINTNAV, "ppo", "total_timesteps=128", "policy.symmetry=fore_aft")
+    run = tmp_path / "run"
+    summary = train(cfg, run, progress=False, verbose=False)
+    assert summary["num_timesteps"] == 128
+    policy = load_policy(run / "final" / "model", POINTNAV)
+    assert isinstance(policy.policy, ForeAftSymmetricPolicy)
+    assert policy.meta["policy"]["symmetry"] == "fore_aft"
+    model = PPO.load(run / "checkpoints" / "last.zip", device="cpu")
+    assert isinstance(model.policy, ForeAftSymmetricPolicy)
+    env = make_sb3_env(POINTNAV, 2, seed=3, max_steps=40)
+    obs: Any = env.reset()
+    expected, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(policy.act_batch(obs, np.zeros(2, bool)), expected, atol=1e-6)
+    again = train(load_config(run / "config.yaml"), run, resume=True, progress=False, verbose=False)
+    assert again["num_timesteps"] == 128
+
+
+def test_train_refuses_symmetry_on_a_camera_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(
+        [
+            "train",
+            "--env",
+            "smartbot/ObjectNav-v0",
+            "--algo",
+            "ppo",
+            "--set",
+            "policy.symmetry=fore_aft",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err
+    assert "policy.symmetry: fore_aft cannot mirror the observation key 'camera'" in err
