@@ -9,7 +9,8 @@ A policy config (the ``policy:`` section of a training config) is plain JSON::
     log_std_init: 0.0              # continuous on-policy algorithms only
     lstm_hidden_size: 128          # recurrent_ppo only (also n_lstm_layers,
                                    # shared_lstm, enable_critic_lstm, lstm_forget_bias)
-    symmetry: fore_aft             # ppo/a2c only: see policies.symmetric (default none)
+    symmetry: fore_aft             # ppo/a2c only, or fore_aft_goal: see policies.symmetric
+                                   # (default none)
     squash_mean: true              # ppo/a2c only: see policies.actor_critic (default false)
 """
 
@@ -40,8 +41,9 @@ OUR_EXTRACTORS: dict[str, type[Any]] = {**EXTRACTORS, "gated": GatedAttentionExt
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "sac", "td3", "dqn", "recurrent_ppo")
 _COMMON_KEYS = {"extractor", "extractor_kwargs", "net_arch", "activation"}
 _ONPOLICY_KEYS = {"log_std_init", "ortho_init"}
-#: ``symmetry`` values: none, or fore_aft (:class:`policies.symmetric.ForeAftSymmetricPolicy`)
-SYMMETRIES: tuple[str, ...] = ("none", "fore_aft")
+#: ``symmetry`` values: none, fore_aft (:class:`policies.symmetric.ForeAftSymmetricPolicy`)
+#: or fore_aft_goal (:class:`policies.symmetric.GoalFrameSymmetricPolicy`)
+SYMMETRIES: tuple[str, ...] = ("none", "fore_aft", "fore_aft_goal")
 _RECURRENT_KEYS = {"lstm_hidden_size", "n_lstm_layers", "shared_lstm", "enable_critic_lstm"}
 #: keys that shape the initial weights only (applied by :func:`init_policy`, not passed to SB3)
 _INIT_KEYS = {"lstm_forget_bias"}
@@ -117,7 +119,7 @@ def build_policy_kwargs(
     """SB3 ``policy_kwargs`` for ``algo`` from a policy config (validated).
 
     ``mirror``: the task's fore/aft map (:func:`task_mirror`), passed to the policy when
-    the config asks for ``symmetry: fore_aft``.
+    the config asks for a ``symmetry`` (fore_aft or fore_aft_goal).
     """
     _check_algo(algo)
     unknown = sorted(set(cfg) - POLICY_KEYS[algo])
@@ -157,7 +159,7 @@ def build_policy_kwargs(
             kwargs[key] = cfg[key]
     if "lstm_forget_bias" in cfg:
         _check_forget_bias(cfg["lstm_forget_bias"])
-    if _symmetry(cfg) == "fore_aft" and mirror is not None:
+    if _symmetry(cfg) != "none" and mirror is not None:
         kwargs["mirror"] = mirror
     if _squash_mean(cfg):
         kwargs["squash_mean"] = True
@@ -171,8 +173,8 @@ def task_mirror(
     observation_space: spaces.Space[Any],
 ) -> dict[str, Any] | None:
     """The fore/aft map of the task's observation when the policy config asks for
-    ``symmetry: fore_aft`` (else None); ValueError naming the key it cannot mirror."""
-    if _symmetry(cfg) != "fore_aft":
+    a ``symmetry`` (else None); ValueError naming the key it cannot mirror."""
+    if _symmetry(cfg) == "none":
         return None
     from envs.symmetry import fore_aft_mirror
     from envs.tasks import task_class
@@ -217,6 +219,10 @@ def policy_class(algo: str, cfg: dict[str, Any] | None = None) -> type[Any]:
         from policies.symmetric import ForeAftSymmetricPolicy
 
         return ForeAftSymmetricPolicy
+    if algo in ("ppo", "a2c") and _symmetry(cfg or {}) == "fore_aft_goal":
+        from policies.symmetric import GoalFrameSymmetricPolicy
+
+        return GoalFrameSymmetricPolicy
     if algo in ("ppo", "a2c") and _squash_mean(cfg or {}):
         from policies.actor_critic import SmartbotActorCriticPolicy
 

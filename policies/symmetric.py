@@ -18,12 +18,33 @@ so ``mean(R o) = M mean(o)`` and ``value(R o) = value(o)`` exactly. The two halv
 through the network as one batch of 2B. Goals ahead are then driven to forwards and goals
 behind backwards, with at most a quarter turn first. Choose it in a training config with
 ``policy: {symmetry: fore_aft}`` (ppo and a2c, continuous actions).
+
+:class:`GoalFrameSymmetricPolicy` (``symmetry: fore_aft_goal``, tasks with a ``goal``
+key) gets the same symmetry for about one pass instead of two: the network sees each
+observation in the frame with the goal ahead (turned round when |bearing| > pi/2), and
+only near the line |bearing| = pi/2 both frames, blended::
+
+    w(o)     = clamp(1/2 + cos(bearing) / (2 sin(band)), 0, 1)    (1 ahead, 0 behind)
+    mean(o)  = w g_pi(o) + (1 - w) M g_pi(R o)
+    value(o) = w g_v(o) + (1 - w) g_v(R o)
+
+where a weight of 0 skips that pass. Since w(R o) = 1 - w(o), again ``mean(R o) = M
+mean(o)`` and ``value(R o) = value(o)``. Without the band (a hard switch of frame at
+pi/2) the mean jumps there. Either way a deterministic symmetric policy has a stalemate
+with the goal beside it: at w = 1/2 "turn left and drive forwards" and "turn right and
+drive backwards" are equally good and their average is to stand still. On PointNav
+(7M steps) both variants drive successful episodes closer to the shortest path than the
+plain policy (SPL / success 0.935 against 0.892 on 200 ``val`` episodes) but more
+episodes time out stalled with the goal beside them (success 88% against 92%): no better
+SPL. See the README.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.distributions import DiagGaussianDistribution, Distribution
@@ -31,7 +52,12 @@ from torch import nn
 
 from policies.actor_critic import SmartbotActorCriticPolicy
 
-__all__ = ["ObservationMirror", "ForeAftSymmetricPolicy"]
+__all__ = [
+    "ObservationMirror",
+    "ForeAftSymmetricPolicy",
+    "GoalFrameSymmetricPolicy",
+    "GOAL_FRAME_BAND",
+]
 
 
 class ObservationMirror(nn.Module):
@@ -84,6 +110,8 @@ class ForeAftSymmetricPolicy(SmartbotActorCriticPolicy):
     Shapes: observations (B, ...) per key; actions (B, 2) normalised (linear, angular);
     values (B, 1).
     """
+
+    action_mirror: torch.Tensor
 
     def __init__(
         self,
@@ -159,3 +187,139 @@ class ForeAftSymmetricPolicy(SmartbotActorCriticPolicy):
 
     def predict_values(self, obs: Any) -> torch.Tensor:
         return self._mean_and_value(obs)[1]
+
+
+_FLIP = np.array([-1.0, 1.0], dtype=np.float32)  # linear command negated, angular kept
+_KEEP = np.array([1.0, 1.0], dtype=np.float32)
+
+
+class _Frames(NamedTuple):
+    """What :meth:`GoalFrameSymmetricPolicy._frames` works out for B observations, K of
+    them in the band.
+
+    ``inputs``: {key: (B + K, ...)} float: rows 0..B-1 each observation in its main frame
+    (turned round when the goal lies behind), rows B.. the band's in their other frame.
+    ``sign``: (B + K, 2) per input row, +-1 per action dimension, bringing the network's
+    mean back to the observed frame. ``band``: (K,) long, the rows with 0 < w < 1.
+    ``weight``: (B, 1) the weight of each row's main frame (1, or in [1/2, 1) in the
+    band). ``other_weight``: (K, 1) the band rows' other frame's weight, 1 - theirs.
+    ``batch``: B.
+    """
+
+    inputs: dict[str, torch.Tensor]
+    sign: torch.Tensor
+    band: torch.Tensor
+    weight: torch.Tensor
+    other_weight: torch.Tensor
+    batch: int
+
+
+#: Half-width (rad) of the band around |bearing| = pi/2 where the goal-frame policy blends
+#: its two frames (about 14 degrees each side).
+GOAL_FRAME_BAND = 0.25
+
+
+class GoalFrameSymmetricPolicy(ForeAftSymmetricPolicy):
+    """Fore/aft symmetry by a canonical frame: the observation is turned round whenever
+    the goal lies behind, so one network pass per observation (module docstring).
+
+    Same arguments as :class:`ForeAftSymmetricPolicy`, plus ``band`` (rad, default
+    :data:`GOAL_FRAME_BAND`); the observation must have a ``goal`` key (range m, bearing
+    rad in [-pi, pi]). Shapes: observations (B, ...) per
+    key; actions (B, 2) normalised (linear, angular); values (B, 1).
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        action_space: spaces.Space[Any],
+        lr_schedule: Any,
+        mirror: dict[str, dict[str, list[Any]]] | None = None,
+        band: float = GOAL_FRAME_BAND,
+        **kwargs: Any,
+    ) -> None:
+        goal = observation_space.spaces.get("goal")
+        if not isinstance(goal, spaces.Box) or goal.shape != (2,):
+            raise ValueError(
+                "policy.symmetry: fore_aft_goal needs the observation key 'goal' "
+                f"((2,) range and bearing), got {goal}; use fore_aft for tasks without one"
+            )
+        if isinstance(band, bool) or not 0.0 < band < 0.5 * math.pi:
+            raise ValueError(f"band: expected a half-width in (0, pi/2) rad, got {band!r}")
+        super().__init__(observation_space, action_space, lr_schedule, mirror, **kwargs)
+        self.band = float(band)
+        # The mirror of all keys at once, on their concatenation (sorted by key).
+        assert mirror is not None
+        self._keys = sorted(observation_space.spaces)
+        self._shapes = [tuple(observation_space[k].shape or ()) for k in self._keys]
+        sizes = [len(mirror[k]["index"]) for k in self._keys]
+        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+        index = [
+            off + j for k, off in zip(self._keys, offsets, strict=True) for j in mirror[k]["index"]
+        ]
+        sign = [v for k in self._keys for v in mirror[k]["sign"]]
+        self._sizes = sizes
+        self._bearing = offsets[self._keys.index("goal")] + 1
+        self._flat_index = np.asarray(index, dtype=np.int64)
+        self._flat_sign = np.asarray(sign, dtype=np.float32)
+
+    def _frames(self, obs: dict[str, torch.Tensor]) -> _Frames:
+        """The network's inputs for a batch of observations and how to combine its outputs.
+
+        Worked out in NumPy: ~20 small array operations on the hot path of every rollout
+        step, each ~10x cheaper there than a torch call at B = 16 (on another device the
+        observation makes a round trip through the host; the network stays on the device).
+        """
+        b = next(iter(obs.values())).shape[0]
+        flat = np.concatenate(
+            [obs[k].detach().reshape(b, -1).float().cpu().numpy() for k in self._keys], axis=1
+        )
+        bearing = flat[:, self._bearing]
+        turned = flat[:, self._flat_index] * self._flat_sign
+        # bearing + pi wrapped into [-pi, pi): for |bearing| > pi/2, bearing - pi sign(bearing)
+        # (the gather left the bearing where it was, unchanged)
+        turned[:, self._bearing] -= np.float32(math.pi) * np.sign(bearing)
+        weight = np.clip(0.5 + np.cos(bearing) * (0.5 / math.sin(self.band)), 0.0, 1.0)
+        behind = weight < 0.5
+        band = np.flatnonzero((weight > 0.0) & (weight < 1.0))
+        main = np.where(behind[:, None], turned, flat)
+        other = np.where(behind[band, None], flat[band], turned[band])
+        flip = np.concatenate([behind, ~behind[band]])
+        device = self.action_mirror.device  # a buffer: where the network is
+        parts = torch.split(
+            torch.from_numpy(np.concatenate([main, other])).to(device), self._sizes, 1
+        )
+        # weight of each row's main frame: 1 outside the band, in [1/2, 1) inside
+        w = np.where(behind[band], 1.0 - weight[band], weight[band]).astype(np.float32)
+        weight_all = np.ones(b, dtype=np.float32)
+        weight_all[band] = w
+        return _Frames(
+            inputs={
+                k: part.reshape(-1, *shape)
+                for k, part, shape in zip(self._keys, parts, self._shapes, strict=True)
+            },
+            sign=torch.from_numpy(np.where(flip[:, None], _FLIP, _KEEP)).to(device),
+            band=torch.from_numpy(band).to(device),
+            weight=torch.from_numpy(weight_all[:, None]).to(device),
+            other_weight=torch.from_numpy(1.0 - w[:, None]).to(device),
+            batch=b,
+        )
+
+    def _mean_and_value(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action mean (B, 2) and value (B, 1) (module docstring)."""
+        f = self._frames(obs)
+        features = self.extract_features(f.inputs)
+        if self.share_features_extractor:
+            latent_pi, latent_vf = self.mlp_extractor(features)
+        else:
+            pi_features, vf_features = features
+            latent_pi = self.mlp_extractor.forward_actor(pi_features)
+            latent_vf = self.mlp_extractor.forward_critic(vf_features)
+        means = self.action_net(latent_pi) * f.sign  # back to the observed frame
+        values = self.value_net(latent_vf)
+        both = torch.cat([means, values], dim=1)  # (B + K, 3): blended together
+        b = f.batch
+        if f.band.numel():  # rows of the band: w x main frame + (1 - w) x other frame
+            both = (both[:b] * f.weight).index_add(0, f.band, both[b:] * f.other_weight)
+        mean, value = both.split([means.shape[1], 1], dim=1)
+        return mean, value

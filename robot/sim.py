@@ -306,7 +306,10 @@ class Simulator:
 
     # --------------------------------------------------------------- sensors
     def _parallel_for(self, idx: NDArray[np.int64]) -> bool:
-        return self.parallel and len(idx) >= PARALLEL_MIN_BATCH
+        """Whether the sensor kernels run their parallel variant for these rows: only
+        with more than one thread allowed (under ``sim_threads(1)`` the parallel variant
+        still pays numba's thread-pool launch, ~10-30 us a call at B = 16, for nothing)."""
+        return self.parallel and len(idx) >= PARALLEL_MIN_BATCH and numba.get_num_threads() > 1
 
     def _index(self, indices: ArrayLike | None) -> NDArray[np.int64]:
         if indices is None:

@@ -493,3 +493,23 @@ def test_hoisted_step_base_draws_the_same_numbers(
     assert normal_at(base, stream, index) == hash_normal(k, c, stream, index)
     z0, z1 = normal_pair_at(base, stream, index)
     assert z0 == hash_normal(k, c, stream, index) and np.isfinite(z1)
+
+
+def test_one_sim_thread_runs_the_serial_sensor_kernels() -> None:
+    """Under ``sim_threads(1)`` a batch of 16 takes the serial lidar (no thread-pool
+    launch) and senses exactly what the parallel kernel does."""
+    import numba
+
+    from robot.sim import Simulator, sim_threads
+
+    sim = Simulator(NOISY, batch_size=16)
+    idx = np.arange(16)
+    sim.reset(idx, seeds=idx, worlds=[cluttered(30 + k) for k in idx])
+    assert sim.parallel
+    with sim_threads(1):
+        assert not sim._parallel_for(idx)
+        serial = sim.lidar().copy()
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        with sim_threads(2):
+            assert sim._parallel_for(idx)
+            np.testing.assert_array_equal(sim.lidar(), serial)

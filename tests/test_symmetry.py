@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from envs import make_sb3_env, make_task
 from envs.symmetry import fore_aft_mirror
 from policies.builders import build_policy_kwargs, build_policy_network, policy_class, task_mirror
-from policies.symmetric import ForeAftSymmetricPolicy, ObservationMirror
+from policies.symmetric import (
+    GOAL_FRAME_BAND,
+    ForeAftSymmetricPolicy,
+    GoalFrameSymmetricPolicy,
+    ObservationMirror,
+)
 
 POINTNAV = "smartbot/PointNav-v0"
 ALL_SENSORS = ["lidar", "goal", "velocity", "odometry", "imu", "bumper"]
@@ -27,6 +32,7 @@ QUIET_SIM = {
     "terrain": {"slip_noise": [0.0, 0.0, 0.0, 0.0]},
 }
 CFG = {"symmetry": "fore_aft", "net_arch": {"pi": [32], "vf": [32]}}
+GOAL_CFG = {**CFG, "symmetry": "fore_aft_goal"}
 
 
 def _mirror_np(mirror: dict[str, Any], obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -125,18 +131,29 @@ def test_objectnav_is_refused_naming_its_camera() -> None:
         task_mirror(CFG, "smartbot/ObjectNav-v0", {}, task.single_observation_space)
 
 
-def _policy() -> tuple[ForeAftSymmetricPolicy, Any]:
-    env = make_sb3_env(POINTNAV, 4, seed=0)
-    mirror = task_mirror(CFG, POINTNAV, {}, env.observation_space)
-    net = build_policy_network("ppo", env.observation_space, env.action_space, CFG, mirror=mirror)
+def _policy(cfg: dict[str, Any] = CFG, n: int = 4) -> tuple[ForeAftSymmetricPolicy, Any]:
+    env = make_sb3_env(POINTNAV, n, seed=0)
+    mirror = task_mirror(cfg, POINTNAV, {}, env.observation_space)
+    net = build_policy_network("ppo", env.observation_space, env.action_space, cfg, mirror=mirror)
     assert isinstance(net, ForeAftSymmetricPolicy)
     return net, env
 
 
-def test_policy_is_equivariant_and_its_value_invariant() -> None:
+@pytest.mark.parametrize(
+    ("cfg", "cls"),
+    [
+        (CFG, ForeAftSymmetricPolicy),
+        (GOAL_CFG, GoalFrameSymmetricPolicy),
+        ({**GOAL_CFG, "squash_mean": True}, GoalFrameSymmetricPolicy),
+    ],
+)
+def test_policy_is_equivariant_and_its_value_invariant(
+    cfg: dict[str, Any], cls: type[ForeAftSymmetricPolicy]
+) -> None:
     """mean(R o) = M mean(o), value(R o) = value(o), log-probs match under the mirror."""
     torch.manual_seed(0)
-    net, env = _policy()
+    net, env = _policy(cfg)
+    assert type(net) is cls
     with torch.no_grad():  # random weights: the symmetry must hold for any
         for p in net.parameters():
             p.add_(0.3 * torch.randn_like(p))
@@ -160,11 +177,94 @@ def test_policy_is_equivariant_and_its_value_invariant() -> None:
         assert logp_fwd.shape == (4,)
 
 
+def test_goal_frame_policy_feeds_goals_ahead_and_blends_the_band() -> None:
+    """GoalFrameSymmetricPolicy's network gets each observation with the goal ahead
+    (turned round when |bearing| > pi/2), then the band's rows (||bearing| - pi/2| <
+    band) in their other frame."""
+    net, env = _policy(GOAL_CFG, n=32)
+    seen: list[dict[str, torch.Tensor]] = []
+    extract = net.extract_features
+
+    def spy(obs: Any, *args: Any) -> Any:
+        seen.append({k: v.clone() for k, v in obs.items()})
+        return extract(obs, *args)
+
+    net.extract_features = spy  # type: ignore[method-assign]
+    obs, _ = net.obs_to_tensor(env.reset())
+    obs["goal"][:4, 1] = torch.tensor([1.5, 1.7, -1.45, -1.75])  # in the band
+    bearing = obs["goal"][:, 1]
+    behind = bearing.abs() > math.pi / 2
+    band = ((bearing.abs() - math.pi / 2).abs() < GOAL_FRAME_BAND).nonzero()[:, 0]
+    assert 0 < int(behind.sum()) < 32 and band[:4].tolist() == [0, 1, 2, 3]
+    with torch.no_grad():
+        net.predict_values(obs)
+    (fed,) = seen
+    assert float(fed["goal"][:32, 1].abs().max()) <= math.pi / 2
+    turned = net.obs_mirror(obs)
+    for key in obs:
+        main, other = fed[key][:32], fed[key][32:]
+        assert other.shape[0] == band.numel()
+        torch.testing.assert_close(main[behind], turned[key][behind])
+        torch.testing.assert_close(main[~behind], obs[key][~behind].float())
+        expected = torch.where(behind[band, None], obs[key][band].float(), turned[key][band])
+        torch.testing.assert_close(other, expected)
+
+
+@pytest.fixture(scope="module")
+def goal_net() -> tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]]:
+    """A goal-frame policy (random initial weights) and one PointNav observation."""
+    torch.manual_seed(1)
+    net, env = _policy(GOAL_CFG, n=1)
+    with torch.no_grad():  # larger weights: a hard switch of frame jumps by ~1.5 here
+        for p in net.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    obs, _ = net.obs_to_tensor(env.reset())
+    return net, obs
+
+
+@settings(max_examples=60, deadline=None)
+@given(bearing=st.floats(-math.pi, math.pi))
+def test_goal_frame_policy_is_equivariant_and_continuous_at_any_bearing(
+    goal_net: tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]], bearing: float
+) -> None:
+    """mean(R o) = M mean(o) and value(R o) = value(o) at every bearing, and no jump in
+    the mean where the frame changes (|bearing| = pi/2): a 1e-3 rad step moves it little."""
+    net, obs = goal_net
+    o = {k: v.clone() for k, v in obs.items()}
+    o["goal"][0, 1] = bearing
+    nudged = {k: v.clone() for k, v in o.items()}
+    nudged["goal"][0, 1] = math.remainder(bearing + 1e-3, 2 * math.pi)
+    flip = torch.tensor([-1.0, 1.0])
+    with torch.no_grad():
+        mean = net.get_distribution(o).distribution.mean
+        turned = net.obs_mirror(o)
+        torch.testing.assert_close(
+            net.get_distribution(turned).distribution.mean, mean * flip, atol=1e-5, rtol=1e-4
+        )
+        torch.testing.assert_close(
+            net.predict_values(turned), net.predict_values(o), atol=1e-5, rtol=1e-4
+        )
+        step = (net.get_distribution(nudged).distribution.mean - mean).abs().max()
+    assert float(step) < 0.05  # the blend's steepest: ~0.007; a hard switch: ~1.5
+
+
+def test_goal_frame_needs_a_goal_key() -> None:
+    task = make_task("smartbot/ObjectNav-v0", 1, {"sensors": ["lidar", "target"]})
+    space = task.single_observation_space
+    mirror = task_mirror(GOAL_CFG, "smartbot/ObjectNav-v0", {"sensors": ["lidar", "target"]}, space)
+    with pytest.raises(
+        ValueError, match="policy.symmetry: fore_aft_goal needs the observation key 'goal'"
+    ):
+        build_policy_network("ppo", space, task.single_action_space, GOAL_CFG, mirror=mirror)
+
+
 def test_symmetry_config_is_validated() -> None:
     assert policy_class("ppo", CFG) is ForeAftSymmetricPolicy
+    assert policy_class("a2c", GOAL_CFG) is GoalFrameSymmetricPolicy
     assert policy_class("ppo", {}) is not ForeAftSymmetricPolicy
     with pytest.raises(
-        ValueError, match="policy.symmetry: 'sideways' is not allowed; allowed: none, fore_aft"
+        ValueError,
+        match="policy.symmetry: 'sideways' is not allowed; allowed: none, fore_aft, fore_aft_goal",
     ):
         build_policy_kwargs("ppo", {"symmetry": "sideways"})
     for algo in ("sac", "td3", "dqn", "recurrent_ppo"):

@@ -27,7 +27,7 @@ from stable_baselines3 import PPO
 from envs.actions import DEFAULT_DISCRETE_ACTIONS
 from envs.sb3 import make_sb3_env
 from policies.io import load_policy, read_meta
-from policies.symmetric import ForeAftSymmetricPolicy
+from policies.symmetric import ForeAftSymmetricPolicy, GoalFrameSymmetricPolicy
 from training import cli
 from training.config import load_config, resolve_config
 from training.train import train
@@ -273,18 +273,24 @@ def test_training_runs_the_simulator_on_sim_threads(
     assert seen == [1] and numba.get_num_threads() == before
 
 
-def test_symmetric_policy_trains_saves_loads_and_resumes(tmp_path: Path) -> None:
-    """``smartbot train`` with ``policy.symmetry=fore_aft``: the saved model rebuilds (no
-    pickle) as the symmetric policy and acts as the trained one; the checkpoint resumes."""
-    cfg = tiny_config(POINTNAV, "ppo", "total_timesteps=128", "policy.symmetry=fore_aft")
+@pytest.mark.parametrize(
+    ("symmetry", "cls"),
+    [("fore_aft", ForeAftSymmetricPolicy), ("fore_aft_goal", GoalFrameSymmetricPolicy)],
+)
+def test_symmetric_policy_trains_saves_loads_and_resumes(
+    tmp_path: Path, symmetry: str, cls: type[ForeAftSymmetricPolicy]
+) -> None:
+    """``smartbot train`` with ``policy.symmetry``: the saved model rebuilds (no pickle)
+    as the symmetric policy and acts as the trained one; the checkpoint resumes."""
+    cfg = tiny_config(POINTNAV, "ppo", "total_timesteps=128", f"policy.symmetry={symmetry}")
     run = tmp_path / "run"
     summary = train(cfg, run, progress=False, verbose=False)
     assert summary["num_timesteps"] == 128
     policy = load_policy(run / "final" / "model", POINTNAV)
-    assert isinstance(policy.policy, ForeAftSymmetricPolicy)
-    assert policy.meta["policy"]["symmetry"] == "fore_aft"
+    assert type(policy.policy) is cls
+    assert policy.meta["policy"]["symmetry"] == symmetry
     model = PPO.load(run / "checkpoints" / "last.zip", device="cpu")
-    assert isinstance(model.policy, ForeAftSymmetricPolicy)
+    assert type(model.policy) is cls
     env = make_sb3_env(POINTNAV, 2, seed=3, max_steps=40)
     obs: Any = env.reset()
     expected, _ = model.predict(obs, deterministic=True)
