@@ -223,15 +223,17 @@ def goal_net() -> tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(bearing=st.floats(-math.pi, math.pi))
+@given(bearing=st.floats(-math.pi, math.pi), speed=st.floats(-0.5, 0.5))
 def test_goal_frame_policy_is_equivariant_and_continuous_at_any_bearing(
-    goal_net: tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]], bearing: float
+    goal_net: tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]], bearing: float, speed: float
 ) -> None:
-    """mean(R o) = M mean(o) and value(R o) = value(o) at every bearing, and no jump in
-    the mean where the frame changes (|bearing| = pi/2): a 1e-3 rad step moves it little."""
+    """mean(R o) = M mean(o) and value(R o) = value(o) at every bearing and linear speed
+    (m/s, which moves the frame change), and no jump in the mean where the frame changes:
+    a 1e-3 rad step moves it little."""
     net, obs = goal_net
     o = {k: v.clone() for k, v in obs.items()}
     o["goal"][0, 1] = bearing
+    o["velocity"][0, 0] = speed
     nudged = {k: v.clone() for k, v in o.items()}
     nudged["goal"][0, 1] = math.remainder(bearing + 1e-3, 2 * math.pi)
     flip = torch.tensor([-1.0, 1.0])
@@ -246,6 +248,35 @@ def test_goal_frame_policy_is_equivariant_and_continuous_at_any_bearing(
         )
         step = (net.get_distribution(nudged).distribution.mean - mean).abs().max()
     assert float(step) < 0.05  # the blend's steepest: ~0.007; a hard switch: ~1.5
+
+
+def test_goal_frame_blend_is_the_documented_weighted_mean(
+    goal_net: tuple[ForeAftSymmetricPolicy, dict[str, torch.Tensor]],
+) -> None:
+    """In the band, mean = w g(o) + (1 - w) M g(R o) and value likewise, with
+    w = clamp(1/2 + (cos(bearing) + h v) / (2 sin(band))), h = 2 sin(band) / v_max."""
+    net, obs = goal_net
+    flip = torch.tensor([-1.0, 1.0])
+
+    def raw(o: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        latent_pi, latent_vf = net.mlp_extractor(net.extract_features(o))
+        return net.action_net(latent_pi), net.value_net(latent_vf)
+
+    v_max = float(net.observation_space["velocity"].high[0])  # type: ignore[index]
+    for bearing, speed in [(1.45, 0.0), (1.7, 0.0), (1.75, 0.2), (-1.62, -0.1), (2.0, 0.45)]:
+        o = {k: v.clone() for k, v in obs.items()}
+        o["goal"][0, 1] = bearing
+        o["velocity"][0, 0] = speed
+        s = math.sin(GOAL_FRAME_BAND)
+        w = min(max(0.5 + (math.cos(bearing) + 2 * s / v_max * speed) / (2 * s), 0.0), 1.0)
+        assert 0.0 < w < 1.0
+        with torch.no_grad():
+            mean_o, value_o = raw(o)
+            mean_r, value_r = raw(net.obs_mirror(o))
+            mean = net.get_distribution(o).distribution.mean
+            value = net.predict_values(o)
+        torch.testing.assert_close(mean, w * mean_o + (1 - w) * mean_r * flip)
+        torch.testing.assert_close(value, w * value_o + (1 - w) * value_r)
 
 
 def test_goal_frame_needs_a_goal_key() -> None:
