@@ -308,7 +308,7 @@ class Simulator:
     def _parallel_for(self, idx: NDArray[np.int64]) -> bool:
         """Whether the sensor kernels run their parallel variant for these rows: only
         with more than one thread allowed (under ``sim_threads(1)`` the parallel variant
-        still pays numba's thread-pool launch, ~10-30 us a call at B = 16, for nothing)."""
+        would still go through numba's thread-pool launch, for nothing)."""
         return self.parallel and len(idx) >= PARALLEL_MIN_BATCH and numba.get_num_threads() > 1
 
     def _index(self, indices: ArrayLike | None) -> NDArray[np.int64]:
