@@ -148,21 +148,24 @@ class ForeAftSymmetricPolicy(SmartbotActorCriticPolicy):
         data["mirror"] = self.mirror
         return data
 
-    def _mean_and_value(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Symmetrised action mean (B, 2) and value (B, 1) of a batch of observations."""
-        floats = {key: x.float() for key, x in obs.items()}
-        turned = self.obs_mirror(floats)
-        both = {key: torch.cat([floats[key], turned[key]]) for key in floats}
-        b = next(iter(floats.values())).shape[0]
-        features = self.extract_features(both)
+    def _network(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The plain network g on a batch of N inputs: action mean (N, 2), value (N, 1)."""
+        features = self.extract_features(obs)
         if self.share_features_extractor:
             latent_pi, latent_vf = self.mlp_extractor(features)
         else:
             pi_features, vf_features = features
             latent_pi = self.mlp_extractor.forward_actor(pi_features)
             latent_vf = self.mlp_extractor.forward_critic(vf_features)
-        mean = self.action_net(latent_pi)
-        value = self.value_net(latent_vf)
+        return self.action_net(latent_pi), self.value_net(latent_vf)
+
+    def _mean_and_value(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Symmetrised action mean (B, 2) and value (B, 1) of a batch of observations."""
+        floats = {key: x.float() for key, x in obs.items()}
+        turned = self.obs_mirror(floats)
+        both = {key: torch.cat([floats[key], turned[key]]) for key in floats}
+        b = next(iter(floats.values())).shape[0]
+        mean, value = self._network(both)
         mean = 0.5 * (mean[:b] + mean[b:] * self.action_mirror)
         value = 0.5 * (value[:b] + value[b:])
         return mean, value
@@ -226,8 +229,8 @@ class GoalFrameSymmetricPolicy(ForeAftSymmetricPolicy):
 
     Same arguments as :class:`ForeAftSymmetricPolicy`, plus ``band`` (rad, default
     :data:`GOAL_FRAME_BAND`); the observation must have a ``goal`` key (range m, bearing
-    rad in [-pi, pi]). Shapes: observations (B, ...) per
-    key; actions (B, 2) normalised (linear, angular); values (B, 1).
+    rad in [-pi, pi]). Shapes: observations (B, ...) per key; actions (B, 2) normalised
+    (linear, angular); values (B, 1).
     """
 
     def __init__(
@@ -306,15 +309,8 @@ class GoalFrameSymmetricPolicy(ForeAftSymmetricPolicy):
     def _mean_and_value(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Action mean (B, 2) and value (B, 1) (module docstring)."""
         f = self._frames(obs)
-        features = self.extract_features(f.inputs)
-        if self.share_features_extractor:
-            latent_pi, latent_vf = self.mlp_extractor(features)
-        else:
-            pi_features, vf_features = features
-            latent_pi = self.mlp_extractor.forward_actor(pi_features)
-            latent_vf = self.mlp_extractor.forward_critic(vf_features)
-        means = self.action_net(latent_pi) * f.sign  # back to the observed frame
-        values = self.value_net(latent_vf)
+        means, values = self._network(f.inputs)
+        means = means * f.sign  # back to the observed frame
         both = torch.cat([means, values], dim=1)  # (B + K, 3): blended together
         b = f.batch
         if f.band.numel():  # rows of the band: w x main frame + (1 - w) x other frame
