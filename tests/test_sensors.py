@@ -149,24 +149,36 @@ def test_lidar_matches_exact_ray_box_distances_in_clutter(seed: int, density: fl
     n=st.integers(1, 100),
     max_t=st.floats(0.05, 10.0),
     axis_aligned=st.booleans(),
+    exact_zeros=st.booleans(),
+    on_grid_line=st.booleans(),
 )
 def test_cast_fan_equals_cast_ray_bit_for_bit(
-    seed: int, density: float, n: int, max_t: float, axis_aligned: bool
+    seed: int,
+    density: float,
+    n: int,
+    max_t: float,
+    axis_aligned: bool,
+    exact_zeros: bool,
+    on_grid_line: bool,
 ) -> None:
     """The lockstep fan (the lidar's caster) returns exactly cast_ray's distance for every
     ray: random clutter, origins anywhere (inside obstacles and off the grid too),
-    directions including the axes, ranges that stop rays in mid-air."""
+    directions including the axes (exactly, or within rounding, as cos(pi) and sin(pi) give them),
+    origins on grid lines (rays grazing a line, where rounding decides the cell), ranges
+    that stop rays in mid-air."""
     rng = np.random.default_rng(seed)
     w = room(int(rng.integers(3, 60)), int(rng.integers(3, 60)))
     w.occupancy[rng.random(w.shape) < density] = target_material(1)
     clear = chebyshev_clearance(w.occupancy)
     rows, cols = w.shape
     x, y = rng.uniform(-0.2, cols * CELL + 0.2), rng.uniform(-0.2, rows * CELL + 0.2)
+    if on_grid_line:
+        x, y = int(rng.integers(0, cols)) * CELL, int(rng.integers(0, rows)) * CELL
     angles = rng.uniform(-math.pi, math.pi, n)
     if axis_aligned:
         angles[: n // 2] = rng.choice([0.0, math.pi / 2, math.pi, -math.pi / 2], n // 2)
     dxs, dys = np.cos(angles), np.sin(angles)
-    if axis_aligned:  # exact zeros, as a heading of 0 gives for the side beams
+    if axis_aligned and exact_zeros:  # as a heading of 0 gives for the side beams
         dxs[np.abs(dxs) < 1e-12] = 0.0
         dys[np.abs(dys) < 1e-12] = 0.0
     out = np.full(n, np.nan)
