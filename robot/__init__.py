@@ -3,7 +3,9 @@ the controller loop and the pygame viewer. Depends on numpy and numba (pygame fo
 viewer only).
 """
 
+import hashlib as _hashlib
 import os as _os
+from pathlib import Path as _Path
 
 
 def _start_numba_threads_passive() -> None:
@@ -29,3 +31,47 @@ def _start_numba_threads_passive() -> None:
 
 
 _start_numba_threads_passive()
+
+
+#: Packages whose numba kernels share the on-disk cache.
+_KERNEL_PACKAGES = ("robot", "envs", "policies", "training")
+
+
+def kernel_source_hash(root: _Path, packages: tuple[str, ...] = _KERNEL_PACKAGES) -> str:
+    """16 hex digits of SHA-256 over every ``.py`` file under ``root/<package>`` that
+    defines numba kernels (contains ``njit``): relative path and contents, in path order."""
+    digest = _hashlib.sha256()
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            text = path.read_bytes()
+            if b"njit" in text:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text)
+    return digest.hexdigest()[:16]
+
+
+def _use_a_numba_cache_per_kernel_source() -> None:
+    """Point numba's on-disk cache at a folder named by :func:`kernel_source_hash`.
+
+    numba keys a cached kernel on its own file only: a kernel that inlines or calls a
+    kernel of another file (the lidar calls robot/raycast.py's ray walk) kept running the
+    old callee after that file changed, until its own file changed too (seen while editing
+    the ray walk: the cached lidar hung in a loop the new code had removed). With one folder
+    per version of all kernel sources, any change compiles everything afresh once. The
+    folders live under ``$XDG_CACHE_HOME/smartbot/numba`` (default ``~/.cache``); a
+    ``NUMBA_CACHE_DIR`` the user set is left as it is, and where the folder cannot be
+    written numba falls back to ``__pycache__``.
+    """
+    if "NUMBA_CACHE_DIR" in _os.environ:
+        return
+    import numba
+
+    try:
+        home = _Path(_os.environ.get("XDG_CACHE_HOME") or _Path.home() / ".cache")
+    except RuntimeError:  # no home directory: keep numba's default, __pycache__
+        return
+    root = _Path(__file__).resolve().parent.parent
+    cache = home / "smartbot" / "numba" / kernel_source_hash(root)
+    numba.config.CACHE_DIR = str(cache)  # type: ignore[attr-defined]
+
+
+_use_a_numba_cache_per_kernel_source()
