@@ -60,6 +60,8 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         cnn_channels: conv channels of each CNN. cnn_features: outputs per image key.
         mlp_hidden: hidden sizes of the vector MLP (its output is the last size).
         batch_norm, dropout: regularisation in the CNN.
+        cnn_freeze: keep the CNN weights fixed (no gradients; for a CNN initialised from a
+            supervised network, see :func:`policies.detector.load_detector_trunk`).
     """
 
     def __init__(
@@ -70,7 +72,12 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         mlp_hidden: Sequence[int] = (128,),
         batch_norm: bool = False,
         dropout: float = 0.0,
+        cnn_freeze: bool = False,
     ) -> None:
+        if not isinstance(cnn_freeze, bool):
+            raise ValueError(
+                f"extractor_kwargs.cnn_freeze: expected true or false, got {cnn_freeze!r}"
+            )
         image_keys = sorted(k for k, s in observation_space.spaces.items() if is_image_space(s))
         vector_keys = sorted(k for k in observation_space.spaces if k not in image_keys)
         for k in vector_keys:
@@ -105,6 +112,9 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             self.cnns[k] = SmallCNN(c, h, w, cnn_channels, cnn_features, batch_norm, dropout)
             top = float(np.max(box.high))
             self.image_scale[k] = 1.0 / top if np.isfinite(top) and top > 0 else 1.0
+        self.cnn_freeze = cnn_freeze
+        if cnn_freeze:
+            self.cnns.requires_grad_(False)
         self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
         plain_dims = torch.as_tensor(np.setdiff1d(np.arange(n_raw), angle_dims), dtype=torch.long)
         self.register_buffer("plain_dims", plain_dims, persistent=False)  # derived: not saved
@@ -162,9 +172,10 @@ class SmartbotExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """{key: (B, ...)} -> (B, features_dim)."""
-        parts = [
-            self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
-        ]
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.cnn_freeze):
+            parts = [
+                self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
+            ]
         if self.vector_keys:
             parts.append(self._vector_part(observations))
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)

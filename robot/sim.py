@@ -25,6 +25,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from robot import camera as _camera
+from robot import camera_objects as _camera_objects
 from robot import dynamics as _dyn
 from robot import lidar as _lidar
 from robot.raycast import chebyshev_clearance
@@ -390,6 +391,30 @@ class Simulator:
             self._parallel_for(idx),
         )
         return out
+
+    def camera_objects(
+        self, indices: ArrayLike | None = None
+    ) -> tuple[NDArray[np.int16], NDArray[np.float32]]:
+        """What each camera column sees first: material ids (B, W) int16 (0 = nothing within
+        the camera's range, 1 = wall, see :data:`robot.world.MATERIAL_RGB`) and their ranges
+        along the column's ray (B, W) float32, m. With ``indices`` (K,), only those rows are
+        filled (the others are 0 and ``max_range``). Ground truth for labelling frames."""
+        spec = self.spec.camera
+        material = np.zeros((self.batch_size, spec.width), dtype=np.int16)
+        distance = np.full((self.batch_size, spec.width), spec.max_range, dtype=np.float32)
+        _camera_objects.camera_objects_batch(
+            self._index(indices),
+            self.occupancy,
+            self.clearance,
+            self.dims,
+            self.cell_size,
+            self.pose,
+            self._cam.dirs,
+            spec.max_range,
+            material,
+            distance,
+        )
+        return material, distance
 
     def camera_depth(self) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
         """RGB (B, 3, H, W) uint8 and depth (B, 1, H, W) float32 metres."""

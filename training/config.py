@@ -56,6 +56,7 @@ TOP_KEYS: dict[str, str] = {
     "eval": "evaluation during training",
     "checkpoint_every_steps": "steps between checkpoints",
     "lr_schedule": "constant, or linear (decays learning_rate to 0 at the end)",
+    "pretrain": "supervised pretraining of the camera CNN before RL (training.pretrain)",
 }
 EVAL_KEYS = {"every_steps", "episodes", "split", "n_envs"}
 DEFAULTS: dict[str, Any] = {
@@ -251,6 +252,13 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"eval.split: {ev.get('split')!r} is not allowed; allowed: train, val, test"
         )
+    if cfg.get("pretrain") is not None:
+        from training.pretrain import validate_pretrain
+
+        try:
+            validate_pretrain(cfg)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     try:
         build_policy_kwargs(algo, cfg["policy"])
     except ValueError as err:

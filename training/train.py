@@ -236,6 +236,11 @@ def _train(
             **_algo_kwargs(cfg),
         )
         init_policy(model.policy, cfg["policy"])
+        if cfg.get("pretrain") is not None:
+            from training.pretrain import apply_pretrained, run_pretrain
+
+            stem = run_pretrain(cfg, run_dir, device=device, progress=progress)
+            apply_pretrained(model, stem)
     total = int(cfg["total_timesteps"])
     episodes = EpisodeLog(state.get("episodes", []))
     evals: list[dict[str, float]] = state.get("evals", [])
