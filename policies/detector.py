@@ -30,6 +30,7 @@ __all__ = [
     "save_detector",
     "load_detector",
     "load_detector_trunk",
+    "load_detector_head",
 ]
 
 DETECTOR_FORMAT = "smartbot-detector-v1"
@@ -68,7 +69,8 @@ class TargetDetector(nn.Module):
         return self.out(self.cnn(x)).view(-1, self.n_targets, 3)
 
 
-def _stem(path: str | os.PathLike[str]) -> Path:
+def detector_stem(path: str | os.PathLike[str]) -> Path:
+    """``path`` without a ``.json``/``.safetensors`` suffix: the stem of the file pair."""
     p = Path(path)
     return p.with_suffix("") if p.suffix in (".json", ".safetensors") else p
 
@@ -81,7 +83,7 @@ def save_detector(
 
     from policies.io import _atomic_write, _package_version
 
-    stem = _stem(path)
+    stem = detector_stem(path)
     stem.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     side = {
@@ -99,7 +101,7 @@ def load_detector(path: str | os.PathLike[str]) -> tuple[TargetDetector, dict[st
     """Rebuild a saved detector (no unpickling); returns it (eval mode) and its JSON."""
     from safetensors.torch import load_file
 
-    stem = _stem(path)
+    stem = detector_stem(path)
     side = stem.with_suffix(".json")
     weights = stem.with_suffix(".safetensors")
     for f in (side, weights):
@@ -136,14 +138,27 @@ def load_detector_trunk(cnn: SmallCNN, path: str | os.PathLike[str]) -> dict[str
         if key not in mine or mine[key].shape != value.shape:
             got = tuple(mine[key].shape) if key in mine else "missing"
             raise ValueError(
-                f"detector: {_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
+                f"detector: {detector_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
                 f"policy's CNN {got} (detector arch {meta['arch']}; set the policy's "
                 "extractor_kwargs cnn_channels/cnn_features and the camera size to match)"
             )
     if set(mine) != set(theirs):
         raise ValueError(
-            f"detector: {_stem(path)}'s CNN layers {sorted(theirs)} differ from the policy's "
-            f"{sorted(mine)} (batch_norm/dropout must match)"
+            f"detector: {detector_stem(path)}'s CNN layers {sorted(theirs)} differ from the "
+            f"policy's {sorted(mine)} (batch_norm/dropout must match)"
         )
     cnn.load_state_dict(theirs)
     return meta
+
+
+def load_detector_head(head: nn.Linear, path: str | os.PathLike[str]) -> None:
+    """Copy a saved detector's output layer into ``head`` (an extractor's detector head,
+    see ``SmartbotExtractor(detector_key=...)``)."""
+    detector, meta = load_detector(path)
+    if head.weight.shape != detector.out.weight.shape:
+        raise ValueError(
+            f"detector: {detector_stem(path)}'s head maps {detector.out.in_features} features "
+            f"to {detector.out.out_features}, the policy's {head.in_features} to "
+            f"{head.out_features} (detector arch {meta['arch']})"
+        )
+    head.load_state_dict(detector.out.state_dict())

@@ -62,6 +62,11 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         batch_norm, dropout: regularisation in the CNN.
         cnn_freeze: keep the CNN weights fixed (no gradients; for a CNN initialised from a
             supervised network, see :func:`policies.detector.load_detector_trunk`).
+        detector_key: a one-hot vector key (such as ObjectNav's ``target``, (n,)). Each CNN
+            then also has a detector head (:class:`policies.detector.TargetDetector`'s
+            ``out``: per colour a visibility logit, bearing and distance) and adds 3
+            features per image key: the head's outputs for the colour the one-hot selects
+            (visibility as a probability). Frozen with the CNN under ``cnn_freeze``.
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class SmartbotExtractor(BaseFeaturesExtractor):
         batch_norm: bool = False,
         dropout: float = 0.0,
         cnn_freeze: bool = False,
+        detector_key: str | None = None,
     ) -> None:
         if not isinstance(cnn_freeze, bool):
             raise ValueError(
@@ -97,9 +103,20 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             lows = highs = np.zeros(0)
             angle_dims = np.zeros(0, dtype=np.int64)
         n_vec = n_raw + len(angle_dims)  # each angle: its value replaced by (sin, cos)
-        total = len(image_keys) * cnn_features + (mlp_hidden[-1] if mlp_hidden else n_vec) * bool(
-            vector_keys
-        )
+        n_classes = 0
+        if detector_key is not None:
+            box = observation_space.spaces.get(detector_key)
+            if detector_key not in vector_keys or box is None or len(box.shape or ()) != 1:
+                raise ValueError(
+                    f"extractor_kwargs.detector_key: {detector_key!r} is not a vector key of "
+                    f"the observation; allowed: {', '.join(vector_keys) or 'none'}"
+                )
+            if not image_keys:
+                raise ValueError("extractor_kwargs.detector_key: the observation has no image")
+            n_classes = int(box.shape[0])  # type: ignore[index]
+        total = len(image_keys) * (cnn_features + 3 * bool(n_classes)) + (
+            mlp_hidden[-1] if mlp_hidden else n_vec
+        ) * bool(vector_keys)
         super().__init__(observation_space, features_dim=int(total))
         self.image_keys = image_keys
         self.vector_keys = vector_keys
@@ -112,9 +129,15 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             self.cnns[k] = SmallCNN(c, h, w, cnn_channels, cnn_features, batch_norm, dropout)
             top = float(np.max(box.high))
             self.image_scale[k] = 1.0 / top if np.isfinite(top) and top > 0 else 1.0
+        self.detector_key = detector_key
+        self.n_classes = n_classes
+        self.detector_heads = nn.ModuleDict(
+            {k: nn.Linear(cnn_features, 3 * n_classes) for k in image_keys if n_classes}
+        )
         self.cnn_freeze = cnn_freeze
         if cnn_freeze:
             self.cnns.requires_grad_(False)
+            self.detector_heads.requires_grad_(False)
         self.register_buffer("angle_dims", torch.as_tensor(angle_dims, dtype=torch.long))
         plain_dims = torch.as_tensor(np.setdiff1d(np.arange(n_raw), angle_dims), dtype=torch.long)
         self.register_buffer("plain_dims", plain_dims, persistent=False)  # derived: not saved
@@ -176,9 +199,22 @@ class SmartbotExtractor(BaseFeaturesExtractor):
             parts = [
                 self.cnns[k](observations[k].float() * self.image_scale[k]) for k in self.image_keys
             ]
+            if self.n_classes:
+                cnn_parts = list(zip(self.image_keys, parts, strict=True))
+                parts += [self._detection(k, f, observations) for k, f in cnn_parts]
         if self.vector_keys:
             parts.append(self._vector_part(observations))
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+    def _detection(
+        self, key: str, features: torch.Tensor, observations: dict[str, torch.Tensor]
+    ) -> torch.Tensor:
+        """(B, 3): visibility probability, bearing and distance (scaled as the detector
+        predicts them) of the class the one-hot ``observations[detector_key]`` selects."""
+        out = self.detector_heads[key](features).view(-1, self.n_classes, 3)
+        pick = observations[str(self.detector_key)].float().unsqueeze(2)  # (B, n, 1)
+        sel = (out * pick).sum(dim=1)
+        return torch.cat([torch.sigmoid(sel[:, :1]), sel[:, 1:]], dim=1)
 
     def _vector_part(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         """The vector keys' features, (B, mlp_hidden[-1] or the MLP input size)."""

@@ -76,7 +76,10 @@ def test_collect_names_bad_input(tmp_path: Path, kwargs: dict, match: str) -> No
 @pytest.mark.parametrize(
     ("override", "match"),
     [
-        ("pretrain.colour=1", r"pretrain\.colour: unknown key; allowed: batch_size, epochs"),
+        (
+            "pretrain.colour=1",
+            r"pretrain\.colour: unknown key; allowed: batch_size, detector, epochs",
+        ),
         ("pretrain.task=odometry", r"pretrain\.task: 'odometry' is not allowed"),
         ("pretrain.frames=0", r"pretrain\.frames: expected an integer in \[1, 10000000\]"),
         ("pretrain.learning_rate=2", r"pretrain\.learning_rate: expected a number in \[0, 1"),
@@ -117,8 +120,38 @@ def test_frozen_extractor_has_no_gradients_into_its_cnn() -> None:
         SmartbotExtractor(space, cnn_freeze="yes")  # type: ignore[arg-type]
 
 
-def test_training_run_starts_from_the_detector_and_keeps_it_frozen(tmp_path: Path) -> None:
-    cfg = resolve_config(OBJECTNAV, "ppo", overrides=TINY)
+def test_detector_key_adds_the_selected_colours_detection() -> None:
+    from gymnasium import spaces
+
+    space = spaces.Dict(
+        {
+            "camera": spaces.Box(0, 255, (3, 16, 16), np.uint8),
+            "target": spaces.Box(0.0, 1.0, (6,), np.float32),
+        }
+    )
+    torch.manual_seed(0)
+    ex = SmartbotExtractor(space, (8, 8), 16, (16,), detector_key="target")
+    assert ex.features_dim == 16 + 3 + 16
+    target = torch.zeros(4, 6)
+    target[torch.arange(4), torch.tensor([0, 5, 2, 2])] = 1.0
+    obs = {"camera": torch.rand(4, 3, 16, 16) * 255, "target": target}
+    feats = ex(obs)
+    raw = ex.detector_heads["camera"](ex.cnns["camera"](obs["camera"] / 255.0)).view(4, 6, 3)
+    want = raw[torch.arange(4), torch.tensor([0, 5, 2, 2])]
+    torch.testing.assert_close(feats[:, 16], torch.sigmoid(want[:, 0]))
+    torch.testing.assert_close(feats[:, 17:19], want[:, 1:])
+    with pytest.raises(
+        ValueError, match="detector_key: 'goal' is not a vector key.*allowed: target"
+    ):
+        SmartbotExtractor(space, detector_key="goal")
+
+
+@pytest.mark.parametrize("detector_key", [None, "target"])
+def test_training_run_starts_from_the_detector_and_keeps_it_frozen(
+    tmp_path: Path, detector_key: str | None
+) -> None:
+    extra = [f"policy.extractor_kwargs.detector_key={detector_key}"] if detector_key else []
+    cfg = resolve_config(OBJECTNAV, "ppo", overrides=[*TINY, *extra])
     run = tmp_path / "run"
     summary = train(cfg, run, progress=False, verbose=False)
     assert summary["num_timesteps"] == 64
@@ -135,6 +168,10 @@ def test_training_run_starts_from_the_detector_and_keeps_it_frozen(tmp_path: Pat
     assert trunk
     for k, v in trunk.items():  # PPO trained 64 steps: the frozen CNN is the detector's
         assert torch.equal(policy[f"features_extractor.cnns.camera.{k}"], v), k
+    if detector_key:  # and so is the detector head
+        for k in ("weight", "bias"):
+            head = policy[f"features_extractor.detector_heads.camera.{k}"]
+            assert torch.equal(head, detector[f"out.{k}"])
     # Started again in the same folder, the trained detector is reused, not retrained.
     before = (pre / "detector.safetensors").stat().st_mtime_ns
     assert run_pretrain(cfg, run, progress=False) == pre / "detector"
@@ -159,3 +196,16 @@ def test_cli_collect_and_train_perception(tmp_path: Path, capsys: pytest.Capture
     assert "--env-kwargs: not valid JSON" in capsys.readouterr().err
     assert cli.main(["collect", "--frames", "8", "--out", str(tmp_path / "tr"), *common]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_a_given_detector_is_used_as_it_is(tmp_path: Path) -> None:
+    from policies.detector import TargetDetector, save_detector
+
+    save_detector(TargetDetector((3, 16, 16), (8, 8), 16), tmp_path / "mine", {})
+    cfg = resolve_config(
+        OBJECTNAV, "ppo", overrides=[*TINY, f"pretrain={{detector: {tmp_path / 'mine.json'}}}"]
+    )
+    assert run_pretrain(cfg, tmp_path / "run", progress=False) == tmp_path / "mine"
+    assert not (tmp_path / "run" / "pretrain").exists()  # nothing collected or trained
+    with pytest.raises(ConfigError, match="pretrain.detector: expected a file path"):
+        resolve_config(OBJECTNAV, "ppo", overrides=[*TINY, "pretrain={detector: 3}"])

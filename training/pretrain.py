@@ -8,6 +8,8 @@ A training config may hold a ``pretrain:`` section::
       val_frames: 6000      # val frames, on val maps
       epochs: 12            # and the other DetectorSettings keys: batch_size, learning_rate,
                             # weight_decay, patience, seed
+      detector: PATH        # or: start from this trained detector instead (NAME.json and
+                            # NAME.safetensors), nothing collected or trained
 
 Before the first RL step, ``smartbot train`` collects the two datasets with the task's
 own ``env_kwargs`` (same camera), trains a :class:`policies.detector.TargetDetector`
@@ -26,7 +28,7 @@ from typing import Any
 __all__ = ["PRETRAIN_KEYS", "validate_pretrain", "run_pretrain", "apply_pretrained"]
 
 #: keys of the pretrain section besides the trainer's (training.train_perception.DetectorSettings)
-PRETRAIN_KEYS = {"task", "frames", "val_frames"}
+PRETRAIN_KEYS = {"task", "frames", "val_frames", "detector"}
 _TRAINER_KEYS = {"epochs", "batch_size", "learning_rate", "weight_decay", "patience", "seed"}
 
 
@@ -70,6 +72,9 @@ def validate_pretrain(cfg: dict[str, Any]) -> None:
     sensors = cfg["env_kwargs"].get("sensors")
     if sensors is not None and "camera" not in sensors:
         raise ValueError("pretrain: env_kwargs.sensors has no camera to pretrain a CNN for")
+    given = pre.get("detector")
+    if given is not None and not isinstance(given, str):
+        raise ValueError(f"pretrain.detector: expected a file path, got {given!r}")
     DetectorSettings(_trainer_settings(cfg))
 
 
@@ -77,10 +82,16 @@ def run_pretrain(
     cfg: dict[str, Any], run_dir: Path, *, device: str = "cpu", progress: bool = True
 ) -> Path:
     """Collect the datasets and train the detector into ``run_dir/pretrain`` (unless a
-    trained one is there already); returns the detector's file stem."""
+    trained one is there already, or ``pretrain.detector`` names one); returns the
+    detector's file stem."""
     from training.collect import collect
     from training.train_perception import train_detector
 
+    given = cfg["pretrain"].get("detector")
+    if given is not None:
+        from policies.detector import detector_stem
+
+        return detector_stem(Path(given).expanduser())
     out = run_dir / "pretrain"
     stem = out / "detector"
     if stem.with_suffix(".json").is_file() and stem.with_suffix(".safetensors").is_file():
@@ -112,9 +123,10 @@ def run_pretrain(
 
 
 def apply_pretrained(model: Any, stem: Path, key: str = "camera") -> dict[str, Any]:
-    """Copy the detector's trunk into the SB3 model's extractor CNN for ``key``; returns the
+    """Copy the detector's trunk into the SB3 model's extractor CNN for ``key`` (and its
+    output layer into the extractor's detector head, with ``detector_key``); returns the
     detector's JSON."""
-    from policies.detector import load_detector_trunk
+    from policies.detector import load_detector_head, load_detector_trunk
 
     extractors = [model.policy.features_extractor]
     for name in ("pi_features_extractor", "vf_features_extractor"):
@@ -126,4 +138,7 @@ def apply_pretrained(model: Any, stem: Path, key: str = "camera") -> dict[str, A
         if key not in getattr(ex, "cnns", {}):
             raise ValueError(f"pretrain: the policy has no CNN for {key!r}")
         meta = load_detector_trunk(ex.cnns[key], stem)
+        heads = getattr(ex, "detector_heads", {})
+        if key in heads:
+            load_detector_head(heads[key], stem)
     return meta
