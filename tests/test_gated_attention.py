@@ -103,7 +103,11 @@ def test_config_selects_and_validates_it() -> None:
         resolve_config(
             OBJECTNAV,
             "ppo",
-            overrides=["policy.extractor=gated", "policy.extractor_kwargs.gate_kee=1"],
+            overrides=[
+                "pretrain=null",  # the shipped config pretrains a detector for our extractor
+                "policy.extractor=gated",
+                "policy.extractor_kwargs={gate_kee: 1}",
+            ],
         )
     with pytest.raises(ConfigError, match=r"allowed: smartbot, gated, combined"):
         resolve_config(OBJECTNAV, "ppo", overrides=["policy.extractor=film"])

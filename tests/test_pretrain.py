@@ -83,7 +83,10 @@ def test_collect_names_bad_input(tmp_path: Path, kwargs: dict, match: str) -> No
         ("pretrain.task=odometry", r"pretrain\.task: 'odometry' is not allowed"),
         ("pretrain.frames=0", r"pretrain\.frames: expected an integer in \[1, 10000000\]"),
         ("pretrain.learning_rate=2", r"pretrain\.learning_rate: expected a number in \[0, 1"),
-        ("policy.extractor=gated", "pretrain: needs policy.extractor smartbot"),
+        (
+            "policy={extractor: gated, extractor_kwargs: {gate_key: target}}",
+            "pretrain: needs policy.extractor smartbot",
+        ),
         ("policy.extractor_kwargs.batch_norm=true", "batch_norm or dropout"),
         ("env_kwargs.sensors=[target, lidar]", "no camera"),
     ],

@@ -252,13 +252,6 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"eval.split: {ev.get('split')!r} is not allowed; allowed: train, val, test"
         )
-    if cfg.get("pretrain") is not None:
-        from training.pretrain import validate_pretrain
-
-        try:
-            validate_pretrain(cfg)
-        except ValueError as err:
-            raise ConfigError(str(err)) from None
     try:
         build_policy_kwargs(algo, cfg["policy"])
     except ValueError as err:
@@ -267,6 +260,13 @@ def validate_config(cfg: dict[str, Any]) -> None:
         make_task(cfg["env"], 1, dict(cfg["env_kwargs"]))
     except ValueError as err:
         raise ConfigError(f"env_kwargs: {err}") from None
+    if cfg.get("pretrain") is not None:
+        from training.pretrain import validate_pretrain
+
+        try:
+            validate_pretrain(cfg)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     params = inspect.signature(algo_class(algo).__init__).parameters
     allowed = sorted(k for k in params if k not in _MANAGED and k != "self")
     for key, value in cfg["algo_kwargs"].items():
