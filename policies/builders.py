@@ -232,9 +232,9 @@ def policy_class(algo: str, cfg: dict[str, Any] | None = None) -> type[Any]:
 
         return MultiInputActorCriticPolicy
     if algo == "recurrent_ppo":
-        from sb3_contrib.common.recurrent.policies import RecurrentMultiInputActorCriticPolicy
+        from policies.recurrent import SmartbotRecurrentPolicy
 
-        return RecurrentMultiInputActorCriticPolicy
+        return SmartbotRecurrentPolicy
     if algo == "sac":
         from stable_baselines3.sac.policies import MultiInputPolicy as SACPolicy
 
