@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from policies.io import _stem
 from policies.networks import SmallCNN
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
     "save_detector",
     "load_detector",
     "load_detector_trunk",
-    "load_detector_head",
 ]
 
 DETECTOR_FORMAT = "smartbot-detector-v1"
@@ -69,12 +69,6 @@ class TargetDetector(nn.Module):
         return self.out(self.cnn(x)).view(-1, self.n_targets, 3)
 
 
-def detector_stem(path: str | os.PathLike[str]) -> Path:
-    """``path`` without a ``.json``/``.safetensors`` suffix: the stem of the file pair."""
-    p = Path(path)
-    return p.with_suffix("") if p.suffix in (".json", ".safetensors") else p
-
-
 def save_detector(
     model: TargetDetector, path: str | os.PathLike[str], meta: dict[str, Any]
 ) -> Path:
@@ -83,7 +77,7 @@ def save_detector(
 
     from policies.io import _atomic_write, _package_version
 
-    stem = detector_stem(path)
+    stem = _stem(path)
     stem.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     side = {
@@ -101,7 +95,7 @@ def load_detector(path: str | os.PathLike[str]) -> tuple[TargetDetector, dict[st
     """Rebuild a saved detector (no unpickling); returns it (eval mode) and its JSON."""
     from safetensors.torch import load_file
 
-    stem = detector_stem(path)
+    stem = _stem(path)
     side = stem.with_suffix(".json")
     weights = stem.with_suffix(".safetensors")
     for f in (side, weights):
@@ -128,9 +122,13 @@ def load_detector(path: str | os.PathLike[str]) -> tuple[TargetDetector, dict[st
     return model.eval(), meta
 
 
-def load_detector_trunk(cnn: SmallCNN, path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Copy a saved detector's CNN trunk into ``cnn`` (a policy extractor's CNN); returns the
-    detector's JSON. Raises ValueError naming what differs when the shapes do not fit."""
+def load_detector_trunk(
+    cnn: SmallCNN, path: str | os.PathLike[str], head: nn.Linear | None = None
+) -> dict[str, Any]:
+    """Copy a saved detector's CNN trunk into ``cnn`` (a policy extractor's CNN), and its
+    output layer into ``head`` when given (an extractor's detector head, see
+    ``SmartbotExtractor(detector_key=...)``); returns the detector's JSON. Raises
+    ValueError naming what differs when the shapes do not fit."""
     detector, meta = load_detector(path)
     mine = cnn.state_dict()
     theirs = detector.cnn.state_dict()
@@ -138,27 +136,22 @@ def load_detector_trunk(cnn: SmallCNN, path: str | os.PathLike[str]) -> dict[str
         if key not in mine or mine[key].shape != value.shape:
             got = tuple(mine[key].shape) if key in mine else "missing"
             raise ValueError(
-                f"detector: {detector_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
+                f"detector: {_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
                 f"policy's CNN {got} (detector arch {meta['arch']}; set the policy's "
                 "extractor_kwargs cnn_channels/cnn_features and the camera size to match)"
             )
     if set(mine) != set(theirs):
         raise ValueError(
-            f"detector: {detector_stem(path)}'s CNN layers {sorted(theirs)} differ from the "
+            f"detector: {_stem(path)}'s CNN layers {sorted(theirs)} differ from the "
             f"policy's {sorted(mine)} (batch_norm/dropout must match)"
         )
-    cnn.load_state_dict(theirs)
-    return meta
-
-
-def load_detector_head(head: nn.Linear, path: str | os.PathLike[str]) -> None:
-    """Copy a saved detector's output layer into ``head`` (an extractor's detector head,
-    see ``SmartbotExtractor(detector_key=...)``)."""
-    detector, meta = load_detector(path)
-    if head.weight.shape != detector.out.weight.shape:
+    if head is not None and head.weight.shape != detector.out.weight.shape:
         raise ValueError(
-            f"detector: {detector_stem(path)}'s head maps {detector.out.in_features} features "
+            f"detector: {_stem(path)}'s head maps {detector.out.in_features} features "
             f"to {detector.out.out_features}, the policy's {head.in_features} to "
             f"{head.out_features} (detector arch {meta['arch']})"
         )
-    head.load_state_dict(detector.out.state_dict())
+    cnn.load_state_dict(theirs)
+    if head is not None:
+        head.load_state_dict(detector.out.state_dict())
+    return meta

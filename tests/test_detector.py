@@ -192,6 +192,13 @@ def test_trunk_copies_into_a_matching_cnn_and_names_a_mismatch(tmp_path) -> None
         load_detector_trunk(SmallCNN(3, 16, 16, (8, 16), 12), tmp_path / "det")
     with pytest.raises(ValueError, match=r"cnn\.head\.0\.weight"):
         load_detector_trunk(SmallCNN(3, 32, 32, (8, 8), 12), tmp_path / "det")
+    head = torch.nn.Linear(12, 18)
+    load_detector_trunk(SmallCNN(3, 16, 16, (8, 8), 12), tmp_path / "det", head)
+    assert torch.equal(head.weight, net.out.weight) and torch.equal(head.bias, net.out.bias)
+    with pytest.raises(ValueError, match="head maps 12 features to 18, the policy's 12 to 15"):
+        load_detector_trunk(
+            SmallCNN(3, 16, 16, (8, 8), 12), tmp_path / "det", torch.nn.Linear(12, 15)
+        )
 
 
 def test_bad_detector_files_are_refused(tmp_path) -> None:

@@ -188,11 +188,13 @@ def test_cli_collect_and_train_perception(tmp_path: Path, capsys: pytest.Capture
                      "--out", str(tmp_path / "va"), *common]) == 0  # fmt: skip
     args = ["train-perception", "--data", str(tmp_path / "tr"), "--val", str(tmp_path / "va")]
     out = ["--out", str(tmp_path / "det"), "--device", "cpu", "--no-progress"]
-    assert cli.main([*args, *out, "--set", "epochs=2", "--set", "channels=[4, 4]"]) == 0
+    sets = ["--set", "epochs=2", "--set", "channels=[4, 4]", "--set", "learning_rate=1e-3"]
+    assert cli.main([*args, *out, *sets]) == 0
     printed = capsys.readouterr().out
     assert '"best_epoch"' in printed and '"visible_accuracy"' in printed
     meta = json.loads((tmp_path / "det" / "detector.json").read_text())
     assert meta["arch"]["channels"] == [4, 4] and meta["epochs_run"] in (1, 2)
+    assert meta["settings"]["learning_rate"] == 1e-3  # "1e-3" is a number, as in smartbot train
     assert cli.main([*args, *out, "--set", "epoch=2"]) == 2
     assert "epoch: unknown key" in capsys.readouterr().err
     assert cli.main(["collect", "--env-kwargs", "{", "--out", str(tmp_path / "x")]) == 2

@@ -30,6 +30,7 @@ from policies.builders import ALGOS, build_policy_kwargs
 __all__ = [
     "ConfigError",
     "load_config",
+    "parse_value",
     "resolve_config",
     "validate_config",
     "TOP_KEYS",
@@ -150,18 +151,24 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def apply_override(cfg: dict[str, Any], item: str) -> None:
-    """Apply one ``KEY=VALUE`` override in place (see the module docstring)."""
-    if "=" not in item:
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-    key, raw = item.split("=", 1)
-    key = key.strip()
+def parse_value(raw: str) -> Any:
+    """The VALUE of a ``--set KEY=VALUE``: YAML, with "1e-4" read as a number."""
     value = yaml.safe_load(raw) if raw.strip() else ""
     if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
         try:
             value = float(value)
         except ValueError:
             pass
+    return value
+
+
+def apply_override(cfg: dict[str, Any], item: str) -> None:
+    """Apply one ``KEY=VALUE`` override in place (see the module docstring)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    value = parse_value(raw)
     parts = key.split(".")
     if len(parts) == 1 and key not in TOP_KEYS:
         parts = ["algo_kwargs", key]

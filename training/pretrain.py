@@ -15,7 +15,8 @@ Before the first RL step, ``smartbot train`` collects the two datasets with the 
 own ``env_kwargs`` (same camera), trains a :class:`policies.detector.TargetDetector`
 whose CNN has the policy's ``cnn_channels``/``cnn_features``, and copies its trunk into
 the policy's camera CNN. To keep it fixed during RL, set the policy's
-``extractor_kwargs.cnn_freeze: true``. Everything lands in the run folder's ``pretrain/`` (datasets,
+``extractor_kwargs.cnn_freeze: true``. Everything lands in the run folder's
+``pretrain/`` (datasets,
 ``detector.safetensors``/``.json``, ``history.csv``, ``learning_curve.png``); a run that
 is started again in the same folder reuses the trained detector.
 """
@@ -32,14 +33,23 @@ PRETRAIN_KEYS = {"task", "frames", "val_frames", "detector"}
 _TRAINER_KEYS = {"epochs", "batch_size", "learning_rate", "weight_decay", "patience", "seed"}
 
 
+#: frames collected when the section does not say: train, val
+DEFAULT_FRAMES = {"frames": 60000, "val_frames": 6000}
+
+
 def _trainer_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     """DetectorSettings of a config: the pretrain section's trainer keys and the policy's
-    CNN shape."""
+    CNN shape (the extractor's own defaults where the config leaves it out)."""
+    import inspect
+
+    from policies.extractors import SmartbotExtractor
+
     pre = cfg["pretrain"]
     ek = cfg["policy"].get("extractor_kwargs", {})
+    defaults = inspect.signature(SmartbotExtractor).parameters
     settings = {k: v for k, v in pre.items() if k in _TRAINER_KEYS}
-    settings["channels"] = list(ek.get("cnn_channels", (32, 64, 64)))
-    settings["features"] = int(ek.get("cnn_features", 256))
+    settings["channels"] = list(ek.get("cnn_channels", defaults["cnn_channels"].default))
+    settings["features"] = int(ek.get("cnn_features", defaults["cnn_features"].default))
     return settings
 
 
@@ -57,7 +67,7 @@ def validate_pretrain(cfg: dict[str, Any]) -> None:
             raise ValueError(f"pretrain.{key}: unknown key; allowed: {', '.join(allowed)}")
     if pre.get("task", "detector") != "detector":
         raise ValueError(f"pretrain.task: {pre.get('task')!r} is not allowed; allowed: detector")
-    for key, default in (("frames", 60000), ("val_frames", 6000)):
+    for key, default in DEFAULT_FRAMES.items():
         v = pre.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 10_000_000:
             raise ValueError(f"pretrain.{key}: expected an integer in [1, 10000000], got {v!r}")
@@ -65,9 +75,8 @@ def validate_pretrain(cfg: dict[str, Any]) -> None:
         raise ValueError(
             f"pretrain: needs policy.extractor smartbot, not {cfg['policy'].get('extractor')!r}"
         )
-    if cfg["policy"].get("extractor_kwargs", {}).get("batch_norm") or cfg["policy"].get(
-        "extractor_kwargs", {}
-    ).get("dropout"):
+    ek = cfg["policy"].get("extractor_kwargs", {})
+    if ek.get("batch_norm") or ek.get("dropout"):
         raise ValueError("pretrain: the detector's CNN has no batch_norm or dropout; turn them off")
     sensors = cfg["env_kwargs"].get("sensors")
     if sensors is not None and "camera" not in sensors:
@@ -89,9 +98,9 @@ def run_pretrain(
 
     given = cfg["pretrain"].get("detector")
     if given is not None:
-        from policies.detector import detector_stem
+        from policies.io import _stem
 
-        return detector_stem(Path(given).expanduser())
+        return _stem(Path(given).expanduser())
     out = run_dir / "pretrain"
     stem = out / "detector"
     if stem.with_suffix(".json").is_file() and stem.with_suffix(".safetensors").is_file():
@@ -100,8 +109,8 @@ def run_pretrain(
     seed = int(cfg["seed"])
     kwargs = {k: v for k, v in cfg["env_kwargs"].items() if k != "split"}
     for split, frames, name, s in (
-        ("train", pre.get("frames", 60000), "data_train", seed),
-        ("val", pre.get("val_frames", 6000), "data_val", seed + 1),
+        ("train", pre.get("frames", DEFAULT_FRAMES["frames"]), "data_train", seed),
+        ("val", pre.get("val_frames", DEFAULT_FRAMES["val_frames"]), "data_val", seed + 1),
     ):
         if not (out / name / "manifest.json").is_file():
             collect(
@@ -126,7 +135,7 @@ def apply_pretrained(model: Any, stem: Path, key: str = "camera") -> dict[str, A
     """Copy the detector's trunk into the SB3 model's extractor CNN for ``key`` (and its
     output layer into the extractor's detector head, with ``detector_key``); returns the
     detector's JSON."""
-    from policies.detector import load_detector_head, load_detector_trunk
+    from policies.detector import load_detector_trunk
 
     extractors = [model.policy.features_extractor]
     for name in ("pi_features_extractor", "vf_features_extractor"):
@@ -137,8 +146,6 @@ def apply_pretrained(model: Any, stem: Path, key: str = "camera") -> dict[str, A
     for ex in extractors:
         if key not in getattr(ex, "cnns", {}):
             raise ValueError(f"pretrain: the policy has no CNN for {key!r}")
-        meta = load_detector_trunk(ex.cnns[key], stem)
         heads = getattr(ex, "detector_heads", {})
-        if key in heads:
-            load_detector_head(heads[key], stem)
+        meta = load_detector_trunk(ex.cnns[key], stem, heads[key] if key in heads else None)
     return meta

@@ -176,7 +176,7 @@ def train_detector(
             history.append(row)
             if best is None or row["val_loss"] < best["val_loss"]:
                 best, since_best = row, 0
-                save_detector(model, out / "detector", {"val": row})
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 since_best += 1
             if progress:
@@ -202,11 +202,8 @@ def train_detector(
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "device": device,
     }
-    # Re-save the best weights' sidecar with the whole summary (weights unchanged).
-    from policies.detector import load_detector
-
-    best_model, _ = load_detector(out / "detector")
-    save_detector(best_model, out / "detector", {k: v for k, v in summary.items()})
+    model.load_state_dict(best_state)
+    save_detector(model, out / "detector", summary)
     _write_history(out, history)
     return summary
 
@@ -250,16 +247,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
-    import yaml
-
     from training.cli import UserError
+    from training.config import parse_value
 
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise UserError(f"--set {item!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
+        out[key.strip()] = parse_value(value)
     return out
 
 
