@@ -13,8 +13,9 @@ is observable only near the start, so a policy without memory cannot beat 50%.
 * **Reward** (terms in ``info``): geodesic progress toward the correct arm's end,
   ``reward_success`` on success, ``reward_contact``, ``reward_time``, ``reward_path``
   (-path_penalty per metre driven), ``reward_arc`` (-arc_penalty x metres x |yaw
-  rate|) and ``reward_reverse`` (-reverse_penalty per metre driven backwards), the last
-  three 0 by default.
+  rate|), ``reward_reverse`` (-reverse_penalty per metre driven backwards) and
+  ``reward_explore`` (explore_bonus per step into a visit-grid cell new this episode,
+  :mod:`envs.visits`), the last four 0 by default.
 * **Success**: within ``success_radius`` (0.5 m) of the correct arm's end.
   **Failure**: within ``success_radius`` of the wrong arm's end: terminated with
   ``is_success = False``.

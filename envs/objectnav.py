@@ -12,8 +12,10 @@ find it with its camera.
 * **Reward** (terms in ``info``): geodesic progress toward the target
   (``reward_progress``), ``reward_success``, ``reward_contact``, ``reward_time``,
   ``reward_path`` (-path_penalty per metre driven), ``reward_arc`` (-arc_penalty x
-  metres x |yaw rate|) and ``reward_reverse`` (-reverse_penalty per metre driven
-  backwards), the last three 0 by default.
+  metres x |yaw rate|), ``reward_reverse`` (-reverse_penalty per metre driven
+  backwards) and ``reward_explore`` (explore_bonus per step into a 0.5 m cell of the
+  odometry visit grid new this episode, :mod:`envs.visits`), the last four 0 by
+  default. Add ``visits`` to ``sensors`` for the matching memory reading.
 * **Success**: the gap between the robot's edge and the target's edge is at most
   ``success_radius`` (0.3 m): terminated with ``info["is_success"] = True``.
   Touching a distractor is only a contact.

@@ -20,7 +20,9 @@ or mazes need a policy with memory, since a reactive one gets caught behind wall
   ``reward_reverse`` = -reverse_penalty x metres driven backwards (all three 0 by
   default; set the first two so that detours and arcs, which cost SPL, cost reward too,
   the third so that a policy does not settle on reversing everywhere and arcing round
-  whenever the goal lies ahead).
+  whenever the goal lies ahead); ``reward_explore`` = explore_bonus for each step
+  into a cell of the odometry visit grid new this episode (0 by default; see
+  :mod:`envs.visits`).
 * **Success**: the robot centre within ``success_radius`` (0.3 m) of the goal:
   terminated with ``info["is_success"] = True``.
 * **Termination / truncation**: terminated on success (or on contact with

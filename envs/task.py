@@ -18,6 +18,9 @@ imu         (4,)                float32  ax, ay, az m/s^2 (body frame), yaw rate
 odometry    (3,)                float32  wheel odometry dx, dy m, dyaw rad, last step
 velocity    (2,)                float32  wheel linear m/s and angular rad/s velocity
 bumper      (1,)                float32  1.0 when the last step made contact
+visits      (25,)               float32  time spent this episode in the cells around the
+                                         robot, in [0, 1], from dead-reckoned odometry
+                                         (:mod:`envs.visits`)
 ==========  ==================  =======  ==============================================
 """
 
@@ -36,6 +39,7 @@ from numpy.typing import NDArray
 
 from envs.maps import MAP_CACHE, MapEntry
 from envs.seeding import check_split, episode_seed, fresh_seed, map_seed
+from envs.visits import VisitMemory
 from robot.geodesic_batch import BatchedFields
 from robot.grid import clearance_ok
 from robot.planning import PlanningGrid
@@ -52,6 +56,7 @@ COMMON_SENSORS: tuple[str, ...] = (
     "odometry",
     "velocity",
     "bumper",
+    "visits",
 )
 #: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
 PLANNING_RESOLUTION = 0.1
@@ -77,6 +82,7 @@ def _score_step(
     failed: NDArray[np.bool_],
     bumper: NDArray[np.bool_],
     bad: NDArray[np.int64],
+    new_cell: NDArray[np.bool_],
     weights: NDArray[np.float64],
     dt: float,
     max_steps: int,
@@ -98,13 +104,15 @@ def _score_step(
         geo_now: (n,) geodesic distance at the new poses, m; not finite where the look-up
             failed (off the planning grid), where the previous distance stands.
         success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
-        weights: (7,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
-            -path_penalty, -arc_penalty, -reverse_penalty. dt: control period, s.
+        new_cell: (n,) bool, the robot entered a visit-grid cell new this episode.
+        weights: (8,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
+            -path_penalty, -arc_penalty, -reverse_penalty, explore_bonus. dt: control
+            period, s.
         max_steps: steps before truncation. contact_terminates: contact ends the episode.
         geo, path_length, ep_return, ep_steps, bad_total: (n,) updated in place (m, m,
             reward, steps, entries).
-        terms: (8, n) filled with the reward and its terms progress, success, contact, time,
-            path, arc and reverse. terminated, truncated: (n,) bool, filled.
+        terms: (9, n) filled with the reward and its terms progress, success, contact, time,
+            path, arc, reverse and explore. terminated, truncated: (n,) bool, filled.
     """
     for i in range(geo.shape[0]):
         ep_steps[i] += 1
@@ -120,7 +128,9 @@ def _score_step(
         r_path = weights[4] * driven
         r_arc = weights[5] * driven * abs(disp[i, 2]) / dt
         r_reverse = weights[6] * (-disp[i, 0] if disp[i, 0] < 0.0 else 0.0)
+        r_explore = weights[7] * (1.0 if new_cell[i] else 0.0)
         reward = r_progress + r_success + r_contact + r_time + r_path + r_arc + r_reverse
+        reward += r_explore
         ep_return[i] += reward
         terms[0, i] = reward
         terms[1, i] = r_progress
@@ -130,6 +140,7 @@ def _score_step(
         terms[5, i] = r_path
         terms[6, i] = r_arc
         terms[7, i] = r_reverse
+        terms[8, i] = r_explore
         ended = success[i] or failed[i] or (contact_terminates and bumper[i])
         terminated[i] = ended
         truncated[i] = ep_steps[i] >= max_steps and not ended
@@ -205,6 +216,9 @@ class TaskConfig(Spec):
         reverse_penalty: per metre driven backwards (0 by default). A policy that starts
             out driving in reverse turns round in an arc whenever the goal lies ahead; a
             small charge on reversing breaks that symmetry towards driving forwards.
+        explore_bonus: reward for each step that enters a 0.5 m cell of the odometry
+            visit grid (:mod:`envs.visits`) not yet visited this episode (0 by default):
+            pays for searching new ground rather than circling.
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
@@ -223,6 +237,7 @@ class TaskConfig(Spec):
     path_penalty: float = 0.0
     arc_penalty: float = 0.0
     reverse_penalty: float = 0.0
+    explore_bonus: float = 0.0
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -261,6 +276,7 @@ class TaskConfig(Spec):
             "path_penalty",
             "arc_penalty",
             "reverse_penalty",
+            "explore_bonus",
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
@@ -343,10 +359,13 @@ class BatchedTask:
                 -cfg.path_penalty,
                 -cfg.arc_penalty,
                 -cfg.reverse_penalty,
+                cfg.explore_bonus,
             ]
         )
         self._can_fail = type(self).failed is not BatchedTask.failed
         self._never = np.zeros(n, dtype=bool)  # failed() of a task that cannot fail
+        # Dead-reckoned visit counts, kept only when a sensor or a reward term reads them.
+        self.visits = VisitMemory(n) if "visits" in cfg.sensors or cfg.explore_bonus > 0 else None
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
         self._map_key = (type(self).__name__, cfg)
@@ -409,6 +428,7 @@ class BatchedTask:
                 dtype=np.float32,
             ),
             "bumper": spaces.Box(0.0, 1.0, (1,), np.float32),
+            "visits": spaces.Box(0.0, 1.0, (VisitMemory.size,), np.float32),
         }
         common.update(self.task_spaces())
         return spaces.Dict({k: common[k] for k in self.config.sensors})
@@ -448,6 +468,8 @@ class BatchedTask:
             worlds.append(entry.world)
             self.on_reset(int(i), rng, entry)
         self.sim.reset(idx, seeds, worlds, poses)
+        if self.visits is not None:
+            self.visits.reset(idx)
         self.geo[idx] = self.fields.distances(self.sim.pose[:, :2])[idx]
         self.geo_start[idx] = self.geo[idx]
         self.shortest_path[idx] = np.maximum(self.geo_start[idx] - self.success_reach()[idx], 0.0)
@@ -538,6 +560,8 @@ class BatchedTask:
             self._observe_velocity(idx)
         if "bumper" in o:
             o["bumper"][rows, 0] = sim.bumper[rows]
+        if "visits" in o and self.visits is not None:
+            self.visits.read(self._all if idx is None else idx, o["visits"])
         self.task_observation(self._all if idx is None else idx)
 
     def observation_rows(self, idx: NDArray[np.int64] | slice) -> dict[str, NDArray[Any]]:
@@ -590,16 +614,17 @@ class BatchedTask:
             region, m), ``geodesic_distance``, ``path_length``, ``bad_actions``,
             ``bad_actions_total``, ``episode_step``, ``episode_return`` and the reward terms
             ``reward_progress``, ``reward_success``, ``reward_contact``, ``reward_time``,
-            ``reward_path``, ``reward_arc``, ``reward_reverse``.
+            ``reward_path``, ``reward_arc``, ``reward_reverse``, ``reward_explore``.
         """
         cfg = self.config
         sim = self.sim
         n = self.num_envs
         bad = sim.step(actions)
+        new_cell = self._never if self.visits is None else self.visits.update(sim.odom)
         geo_now = self.fields.distances(sim.pose[:, :2])
         success = self.goal_reached()
         collided = sim.bumper.copy()
-        terms = np.empty((8, n))
+        terms = np.empty((9, n))
         terminated = np.empty(n, dtype=bool)
         truncated = np.empty(n, dtype=bool)
         _score_step(
@@ -609,6 +634,7 @@ class BatchedTask:
             self.failed() if self._can_fail else self._never,
             collided,
             bad,
+            new_cell,
             self._weights,
             cfg.sim.robot.control_dt,
             cfg.max_steps,
@@ -627,7 +653,9 @@ class BatchedTask:
             for i in range(n):
                 self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
         self.observe()
-        reward, r_progress, r_success, r_contact, r_time, r_path, r_arc, r_reverse = terms
+        reward, r_progress, r_success, r_contact, r_time, r_path, r_arc, r_reverse, r_explore = (
+            terms
+        )
         info: dict[str, NDArray[Any]] = {
             "is_success": success,
             "collided": collided,
@@ -647,6 +675,7 @@ class BatchedTask:
             "reward_path": r_path,
             "reward_arc": r_arc,
             "reward_reverse": r_reverse,
+            "reward_explore": r_explore,
         }
         return reward, terminated, truncated, info
 

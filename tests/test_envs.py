@@ -41,6 +41,8 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     (OBJECTNAV, {"sensors": ["camera", "depth", "target"]}),
     (OBJECTNAV, {"sensors": ["depth", "target"]}),
     (CUEMAZE, {"sensors": ["camera", "cue"]}),
+    (OBJECTNAV, {"sensors": ["camera", "target", "lidar", "velocity", "visits"]}),
+    (POINTNAV, {"sensors": ["lidar", "goal", "visits"], "explore_bonus": 0.1}),
     (POINTNAV, {"contact": "terminate", "max_steps": 20, "split": "test"}),
 ]
 CONFIG_IDS = [f"{i.split('/')[1]}-{'-'.join(c.get('sensors', ['default']))}" for i, c in CONFIGS]
@@ -65,6 +67,7 @@ DOCUMENTED: dict[str, tuple[tuple[int, ...], type]] = {
     "goal": ((2,), np.float32),
     "target": ((6,), np.float32),
     "cue": ((6,), np.float32),
+    "visits": ((25,), np.float32),
 }
 DEFAULT_KEYS = {
     POINTNAV: {"lidar", "goal", "velocity"},
@@ -89,6 +92,7 @@ STEP_INFO_KEYS = {
     "reward_path",
     "reward_arc",
     "reward_reverse",
+    "reward_explore",
 }
 RESET_INFO_KEYS = {"map_seed", "goal", "geodesic_start", "episode_seed"}
 
@@ -178,9 +182,12 @@ def test_unknown_nested_sim_key_names_the_path() -> None:
 @pytest.mark.parametrize(
     ("env_id", "allowed"),
     [
-        (POINTNAV, ("lidar", "camera", "depth", "imu", "odometry", "velocity", "bumper", "goal")),
-        (OBJECTNAV, ("lidar", "camera", "depth", "target")),
-        (CUEMAZE, ("lidar", "camera", "cue")),
+        (
+            POINTNAV,
+            ("lidar", "camera", "depth", "imu", "odometry", "velocity", "bumper", "visits", "goal"),
+        ),
+        (OBJECTNAV, ("lidar", "camera", "depth", "visits", "target")),
+        (CUEMAZE, ("lidar", "camera", "visits", "cue")),
     ],
 )
 def test_unknown_sensor_names_the_allowed_sensors(env_id: str, allowed: tuple[str, ...]) -> None:
@@ -417,7 +424,7 @@ def test_info_keys_and_reward_terms(env_id: str) -> None:
         assert isinstance(info["is_success"], bool)
         assert isinstance(info["collided"], bool)
         terms = [info[k] for k in info if k.startswith("reward_")]
-        assert len(terms) == 7
+        assert len(terms) == 8
         assert reward == pytest.approx(sum(terms), abs=1e-9)
         assert info["path_length"] >= 0.0
         assert info["bad_actions"] == 0
@@ -800,7 +807,13 @@ def _plain_velocity_obs(task: Any) -> np.ndarray:
     [
         (
             POINTNAV,
-            {"path_penalty": 0.5, "arc_penalty": 0.7, "reverse_penalty": 0.3, "max_steps": 40},
+            {
+                "path_penalty": 0.5,
+                "arc_penalty": 0.7,
+                "reverse_penalty": 0.3,
+                "explore_bonus": 0.2,
+                "max_steps": 40,
+            },
         ),
         (POINTNAV, {"contact": "terminate", "success_radius": 1.0}),
         (CUEMAZE, {"max_steps": 60, "success_radius": 1.5}),
@@ -822,6 +835,9 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
     ends = 0
     for _ in range(150):
         geo_before, steps_before = task.geo.copy(), task.ep_steps.copy()
+        cells_before = (
+            np.zeros(n) if task.visits is None else np.count_nonzero(task.visits.counts, (1, 2))
+        )
         actions = rng.uniform(-1.2, 1.2, (n, 2))
         actions[::2, 0] = np.abs(actions[::2, 0])  # odd slots may reverse
         reward, terminated, truncated, info = task.step(actions)
@@ -841,6 +857,12 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             / cfg.sim.robot.control_dt,
             "reward_reverse": -cfg.reverse_penalty
             * np.where(sim.true_disp[:, 0] < 0.0, -sim.true_disp[:, 0], 0.0),
+            "reward_explore": cfg.explore_bonus
+            * (
+                np.zeros(n)
+                if task.visits is None
+                else np.count_nonzero(task.visits.counts, (1, 2)) > cells_before
+            ),
         }
         total = (
             terms["reward_progress"]
@@ -850,6 +872,7 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             + terms["reward_path"]
             + terms["reward_arc"]
             + terms["reward_reverse"]
+            + terms["reward_explore"]
         )
         ret += total
         ended = success | (task.failed() & ~success)
