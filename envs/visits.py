@@ -24,7 +24,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["VisitMemory", "VISIT_CELL", "VISIT_GRID", "VISIT_RINGS", "VISIT_DIRECTIONS"]
+__all__ = [
+    "VisitMemory",
+    "VISIT_CELL",
+    "VISIT_GRID",
+    "VISIT_RINGS",
+    "VISIT_DIRECTIONS",
+    "SATURATION",
+]
 
 #: Cell size of the visit grid, m.
 VISIT_CELL = 0.5
