@@ -49,7 +49,7 @@ def box_exit_distance(
 ) -> NDArray[np.float64]:
     """Distance from (x, y) inside [x0, x1] x [y0, y1] to its boundary along each angle."""
     dx, dy = np.cos(angles), np.sin(angles)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # tiny |dy|: an inf, as meant
         tx = np.where(dx > 0, (x1 - x) / dx, np.where(dx < 0, (x0 - x) / dx, np.inf))
         ty = np.where(dy > 0, (y1 - y) / dy, np.where(dy < 0, (y0 - y) / dy, np.inf))
     return np.minimum(tx, ty)
