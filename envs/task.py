@@ -129,8 +129,9 @@ def _score_step(
         r_arc = weights[5] * driven * abs(disp[i, 2]) / dt
         r_reverse = weights[6] * (-disp[i, 0] if disp[i, 0] < 0.0 else 0.0)
         r_explore = weights[7] * (1.0 if new_cell[i] else 0.0)
-        reward = r_progress + r_success + r_contact + r_time + r_path + r_arc + r_reverse
-        reward += r_explore
+        reward = (
+            r_progress + r_success + r_contact + r_time + r_path + r_arc + r_reverse + r_explore
+        )
         ep_return[i] += reward
         terms[0, i] = reward
         terms[1, i] = r_progress

@@ -46,6 +46,18 @@ SATURATION = 20.0
 
 
 @njit(cache=True)
+def _cell(x: float, y: float, cell: float, g: int) -> tuple[int, int]:
+    """(row, col) of the point (x, y) m of the start frame on the g x g grid centred on
+    the origin; (-1, -1) outside it."""
+    half = g * cell / 2.0
+    row = int(math.floor((y + half) / cell))
+    col = int(math.floor((x + half) / cell))
+    if 0 <= row < g and 0 <= col < g:
+        return row, col
+    return -1, -1
+
+
+@njit(cache=True)
 def _integrate(
     odom: NDArray[np.float64],
     pose: NDArray[np.float64],
@@ -62,17 +74,15 @@ def _integrate(
         cell: cell size, m. new_cell: (n,) bool, filled: the cell had no steps before.
     """
     g = counts.shape[1]
-    half = g * cell / 2.0
     for i in range(pose.shape[0]):
         yaw = pose[i, 2]
         c, s = math.cos(yaw), math.sin(yaw)
         pose[i, 0] += c * odom[i, 0] - s * odom[i, 1]
         pose[i, 1] += s * odom[i, 0] + c * odom[i, 1]
         pose[i, 2] = (yaw + odom[i, 2] + math.pi) % (2.0 * math.pi) - math.pi
-        col = int(math.floor((pose[i, 0] + half) / cell))
-        row = int(math.floor((pose[i, 1] + half) / cell))
+        row, col = _cell(pose[i, 0], pose[i, 1], cell, g)
         new_cell[i] = False
-        if 0 <= row < g and 0 <= col < g:
+        if row >= 0:
             new_cell[i] = counts[i, row, col] == 0.0
             counts[i, row, col] += 1.0
 
@@ -83,33 +93,34 @@ def _read(
     counts: NDArray[np.float32],
     idx: NDArray[np.int64],
     cell: float,
-    rings: NDArray[np.float64],
-    n_dirs: int,
+    offsets: NDArray[np.float64],
     saturation: float,
     out: NDArray[np.float32],
 ) -> None:
-    """Fill ``out[i]`` (1 + n_dirs x len(rings),) for each slot i in ``idx`` (see the
-    module docstring for the layout)."""
+    """Fill ``out[i]`` (K,) for each slot i in ``idx``: the saturated counts of the cells
+    at ``offsets`` (K, 2), m forward and left of the robot."""
     g = counts.shape[1]
-    half = g * cell / 2.0
-    n_rings = rings.shape[0]
     for j in range(idx.shape[0]):
         i = idx[j]
         x, y, yaw = pose[i, 0], pose[i, 1], pose[i, 2]
-        for k in range(1 + n_dirs * n_rings):
-            if k == 0:
-                px, py = x, y
-            else:
-                d, r = divmod(k - 1, n_rings)
-                a = yaw + 2.0 * math.pi * d / n_dirs
-                px = x + rings[r] * math.cos(a)
-                py = y + rings[r] * math.sin(a)
-            col = int(math.floor((px + half) / cell))
-            row = int(math.floor((py + half) / cell))
+        c, s = math.cos(yaw), math.sin(yaw)
+        for k in range(offsets.shape[0]):
+            fx, fy = offsets[k, 0], offsets[k, 1]
+            row, col = _cell(x + c * fx - s * fy, y + s * fx + c * fy, cell, g)
             v = 0.0
-            if 0 <= row < g and 0 <= col < g:
+            if row >= 0:
                 v = min(counts[i, row, col], saturation) / saturation
             out[i, k] = v
+
+
+def _sample_offsets() -> NDArray[np.float64]:
+    """(1 + VISIT_DIRECTIONS x len(VISIT_RINGS), 2) the sampled cells' offsets in the
+    robot frame, m forward and left: the robot's own, then direction-major rings."""
+    rows = [(0.0, 0.0)]
+    for d in range(VISIT_DIRECTIONS):
+        a = 2.0 * math.pi * d / VISIT_DIRECTIONS
+        rows += [(r * math.cos(a), r * math.sin(a)) for r in VISIT_RINGS]
+    return np.array(rows, dtype=np.float64)
 
 
 class VisitMemory:
@@ -127,7 +138,7 @@ class VisitMemory:
         self.pose = np.zeros((num_envs, 3))
         self.counts = np.zeros((num_envs, VISIT_GRID, VISIT_GRID), np.float32)
         self.new_cell = np.zeros(num_envs, dtype=bool)
-        self._rings = np.asarray(VISIT_RINGS, dtype=np.float64)
+        self._offsets = _sample_offsets()
 
     def reset(self, idx: NDArray[np.int64]) -> None:
         """Start slots ``idx`` afresh: pose at the origin, one step in the start cell."""
@@ -144,13 +155,4 @@ class VisitMemory:
 
     def read(self, idx: NDArray[np.int64], out: NDArray[np.float32]) -> None:
         """Write the readings of slots ``idx`` into rows ``idx`` of ``out`` (n, size)."""
-        _read(
-            self.pose,
-            self.counts,
-            idx,
-            VISIT_CELL,
-            self._rings,
-            VISIT_DIRECTIONS,
-            SATURATION,
-            out,
-        )
+        _read(self.pose, self.counts, idx, VISIT_CELL, self._offsets, SATURATION, out)

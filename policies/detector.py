@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from policies.io import _stem
+from policies.io import pair_stem
 from policies.networks import SmallCNN
 
 __all__ = [
@@ -77,7 +77,7 @@ def save_detector(
 
     from policies.io import _atomic_write, _package_version
 
-    stem = _stem(path)
+    stem = pair_stem(path)
     stem.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     side = {
@@ -95,7 +95,7 @@ def load_detector(path: str | os.PathLike[str]) -> tuple[TargetDetector, dict[st
     """Rebuild a saved detector (no unpickling); returns it (eval mode) and its JSON."""
     from safetensors.torch import load_file
 
-    stem = _stem(path)
+    stem = pair_stem(path)
     side = stem.with_suffix(".json")
     weights = stem.with_suffix(".safetensors")
     for f in (side, weights):
@@ -136,18 +136,18 @@ def load_detector_trunk(
         if key not in mine or mine[key].shape != value.shape:
             got = tuple(mine[key].shape) if key in mine else "missing"
             raise ValueError(
-                f"detector: {_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
+                f"detector: {pair_stem(path)} has cnn.{key} of shape {tuple(value.shape)}, the "
                 f"policy's CNN {got} (detector arch {meta['arch']}; set the policy's "
                 "extractor_kwargs cnn_channels/cnn_features and the camera size to match)"
             )
     if set(mine) != set(theirs):
         raise ValueError(
-            f"detector: {_stem(path)}'s CNN layers {sorted(theirs)} differ from the "
+            f"detector: {pair_stem(path)}'s CNN layers {sorted(theirs)} differ from the "
             f"policy's {sorted(mine)} (batch_norm/dropout must match)"
         )
     if head is not None and head.weight.shape != detector.out.weight.shape:
         raise ValueError(
-            f"detector: {_stem(path)}'s head maps {detector.out.in_features} features "
+            f"detector: {pair_stem(path)}'s head maps {detector.out.in_features} features "
             f"to {detector.out.out_features}, the policy's {head.in_features} to "
             f"{head.out_features} (detector arch {meta['arch']})"
         )

@@ -38,6 +38,7 @@ __all__ = [
     "describe_space",
     "space_from_json",
     "space_differences",
+    "pair_stem",
     "FORMAT",
 ]
 
@@ -155,7 +156,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _stem(path: str | os.PathLike[str]) -> Path:
+def pair_stem(path: str | os.PathLike[str]) -> Path:
+    """``path`` without a ``.json``/``.safetensors``/``.zip`` suffix: the stem that names a
+    saved file pair (``NAME.json`` + ``NAME.safetensors``), policy or detector."""
     p = Path(path)
     if p.suffix in (".json", ".safetensors", ".zip"):
         p = p.with_suffix("")
@@ -184,7 +187,7 @@ def save_policy(
     """
     from safetensors.torch import save as st_save
 
-    stem = _stem(path)
+    stem = pair_stem(path)
     # clone: SB3 shares the extractor between actor and critic; safetensors needs distinct tensors
     tensors = {
         k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()
@@ -207,7 +210,7 @@ def save_policy(
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON sidecar of a saved policy (FileNotFoundError / ValueError when bad)."""
-    stem = _stem(path)
+    stem = pair_stem(path)
     side = stem.with_suffix(".json")
     if not side.exists():
         raise FileNotFoundError(
@@ -266,7 +269,7 @@ def load_policy(
     from policies.builders import build_policy_network, task_mirror
 
     meta = read_meta(path)
-    stem = _stem(path)
+    stem = pair_stem(path)
     weights = stem.with_suffix(".safetensors")
     if not weights.exists():
         raise FileNotFoundError(f"model: no such file {weights}")

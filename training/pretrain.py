@@ -15,10 +15,9 @@ Before the first RL step, ``smartbot train`` collects the two datasets with the 
 own ``env_kwargs`` (same camera), trains a :class:`policies.detector.TargetDetector`
 whose CNN has the policy's ``cnn_channels``/``cnn_features``, and copies its trunk into
 the policy's camera CNN. To keep it fixed during RL, set the policy's
-``extractor_kwargs.cnn_freeze: true``. Everything lands in the run folder's
-``pretrain/`` (datasets,
-``detector.safetensors``/``.json``, ``history.csv``, ``learning_curve.png``); a run that
-is started again in the same folder reuses the trained detector.
+``extractor_kwargs.cnn_freeze: true``. Everything lands in the run folder's ``pretrain/``
+(datasets, ``detector.safetensors``/``.json``, ``history.csv``, ``learning_curve.png``);
+a run that is started again in the same folder reuses the trained detector.
 """
 
 from __future__ import annotations
@@ -98,9 +97,9 @@ def run_pretrain(
 
     given = cfg["pretrain"].get("detector")
     if given is not None:
-        from policies.io import _stem
+        from policies.io import pair_stem
 
-        return _stem(Path(given).expanduser())
+        return pair_stem(Path(given).expanduser())
     out = run_dir / "pretrain"
     stem = out / "detector"
     if stem.with_suffix(".json").is_file() and stem.with_suffix(".safetensors").is_file():
