@@ -49,13 +49,13 @@ def _lidar_batch_one(
     work: NDArray[np.float64],
     iwork: NDArray[np.int64],
 ) -> None:
-    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (9, beams) float64 and
+    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (11, beams) float64 and
     ``iwork`` (4, beams) int64 are scratch space."""
     nb = beam_cos.shape[0]
     cy = np.cos(pose[b, 2])
     sy = np.sin(pose[b, 2])
-    dxs = work[7]
-    dys = work[8]
+    dxs = work[9]
+    dys = work[10]
     for k in range(nb):
         dxs[k] = cy * beam_cos[k] - sy * beam_sin[k]
         dys[k] = sy * beam_cos[k] + cy * beam_sin[k]
@@ -72,7 +72,7 @@ def _lidar_batch_one(
         dys,
         max_range,
         ranges,
-        work[1:7],
+        work[1:9],
         iwork,
     )
     base = step_base(keys[b], counters[b])
@@ -109,7 +109,7 @@ def _lidar_batch_serial(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
-    work = np.empty((9, nb))
+    work = np.empty((11, nb))
     iwork = np.empty((4, nb), dtype=np.int64)
     for j in range(idx.shape[0]):
         _lidar_batch_one(
@@ -150,7 +150,7 @@ def _lidar_batch_parallel(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
-    work = np.empty((idx.shape[0], 9, nb))  # one scratch block per robot, allocated once
+    work = np.empty((idx.shape[0], 11, nb))  # one scratch block per robot, allocated once
     iwork = np.empty((idx.shape[0], 4, nb), dtype=np.int64)
     for j in prange(idx.shape[0]):
         _lidar_batch_one(

@@ -74,17 +74,20 @@ def chebyshev_clearance(occ: NDArray[np.uint8]) -> NDArray[np.uint8]:
 @njit(cache=True, inline="always")
 def _ray_setup(
     col: int, row: int, cell: float, x: float, y: float, dx: float, dy: float
-) -> tuple[float, float, float, float, float]:
+) -> tuple[float, float, float, float, float, float, float]:
     """A ray's constants and first boundaries from (x, y) in cell (row, col) along
     (dx, dy): 1/dx, 1/dy (1e30 for 0), the jump per unit of clearance (see
-    :func:`_ray_move`) and the distances to the first x and y cell boundaries, m."""
+    :func:`_ray_move`), the distances to the first x and y cell boundaries, m, and the
+    distance between successive x (and y) boundaries, m (1e30 along an axis not crossed)."""
     inf = 1e30
     inv_dx = 1.0 / dx if dx != 0.0 else inf
     inv_dy = 1.0 / dy if dy != 0.0 else inf
     jump = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
     t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx if dx != 0.0 else inf
     t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy if dy != 0.0 else inf
-    return inv_dx, inv_dy, jump, t_max_x, t_max_y
+    delta_x = cell * abs(inv_dx) if dx != 0.0 else inf
+    delta_y = cell * abs(inv_dy) if dy != 0.0 else inf
+    return inv_dx, inv_dy, jump, t_max_x, t_max_y, delta_x, delta_y
 
 
 @njit(cache=True, inline="always")
@@ -96,7 +99,10 @@ def _ray_move(
     inv_dx: float,
     inv_dy: float,
     cell: float,
+    inv_cell: float,
     jump: float,
+    delta_x: float,
+    delta_y: float,
     max_t: float,
     k: int,
     t: float,
@@ -107,48 +113,33 @@ def _ray_move(
 ) -> tuple[float, int, int, float, float, int]:
     """One move of a ray walk from cell (row, col), of clearance ``k``, reached at ``t`` m.
 
-    When ``k >= 3`` the ray first jumps through empty space: just under k - 1 cells along
+    When ``k >= 2`` the ray first jumps through empty space: just under k - 1 cells along
     its major axis (``jump`` = that per unit of k - 1; every cell passed is within k - 1
     cells, Chebyshev, of this one, with a margin no rounding can cross), which is up to
     sqrt(2) x (k - 1) cells along a diagonal. Then one DDA step across the nearer cell
-    boundary. Boundary distances ``t_max_x``/``t_max_y`` are always measured from the ray
-    origin, so the result is exact whatever the jumps.
+    boundary (``delta_x``/``delta_y`` apart, from :func:`_ray_setup`). Boundary distances
+    ``t_max_x``/``t_max_y`` are always measured from the ray origin, so the result is
+    exact whatever the jumps (the landing cell, found by multiplying by ``inv_cell`` =
+    1 / ``cell``, lies inside the free square by that margin too).
 
     Returns:
         (t, col, row, t_max_x, t_max_y, side): the distance at which the ray enters the new
         cell, that cell, the next boundary distances, and the face crossed (0 = x, 1 = y).
         ``t >= max_t`` means the ray ran out of range (the cell is then meaningless).
     """
-    inf = 1e30
-    step_c = 1 if dx > 0.0 else (-1 if dx < 0.0 else 0)
-    step_r = 1 if dy > 0.0 else (-1 if dy < 0.0 else 0)
-    if k >= 3:
+    if k >= 2:
         tj = t + (k - 1) * jump
         if tj >= max_t:
             return tj, col, row, t_max_x, t_max_y, 0
-        col = int(np.floor((x + tj * dx) / cell))
-        row = int(np.floor((y + tj * dy) / cell))
-        if step_c != 0:
-            t_max_x = ((col + (1 if step_c > 0 else 0)) * cell - x) * inv_dx
-        if step_r != 0:
-            t_max_y = ((row + (1 if step_r > 0 else 0)) * cell - y) * inv_dy
+        col = int(np.floor((x + tj * dx) * inv_cell))
+        row = int(np.floor((y + tj * dy) * inv_cell))
+        if dx != 0.0:
+            t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx
+        if dy != 0.0:
+            t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy
     if t_max_x < t_max_y:
-        return (
-            t_max_x,
-            col + step_c,
-            row,
-            t_max_x + (cell * abs(inv_dx) if step_c != 0 else inf),
-            t_max_y,
-            0,
-        )
-    return (
-        t_max_y,
-        col,
-        row + step_r,
-        t_max_x,
-        t_max_y + (cell * abs(inv_dy) if step_r != 0 else inf),
-        1,
-    )
+        return t_max_x, col + (1 if dx > 0.0 else -1), row, t_max_x + delta_x, t_max_y, 0
+    return t_max_y, col, row + (1 if dy > 0.0 else -1), t_max_x, t_max_y + delta_y, 1
 
 
 @njit(cache=True, inline="always")
@@ -194,12 +185,32 @@ def cast_ray(
             return 0.0, m, 0, 0.0, m, 0
         t1 = 0.0
         m1 = m
-    inv_dx, inv_dy, jump, t_max_x, t_max_y = _ray_setup(col, row, cell, x, y, dx, dy)
+    inv_dx, inv_dy, jump, t_max_x, t_max_y, delta_x, delta_y = _ray_setup(
+        col, row, cell, x, y, dx, dy
+    )
+    inv_cell = 1.0 / cell
     t = 0.0
     k = int(clear[row, col])
     while True:
         t, col, row, t_max_x, t_max_y, side = _ray_move(
-            x, y, dx, dy, inv_dx, inv_dy, cell, jump, max_t, k, t, col, row, t_max_x, t_max_y
+            x,
+            y,
+            dx,
+            dy,
+            inv_dx,
+            inv_dy,
+            cell,
+            inv_cell,
+            jump,
+            delta_x,
+            delta_y,
+            max_t,
+            k,
+            t,
+            col,
+            row,
+            t_max_x,
+            t_max_y,
         )
         if t >= max_t:
             break
@@ -250,7 +261,7 @@ def cast_fan(
     Args:
         occ, clear: as for :func:`cast_ray` (``occ`` is only checked at the origin).
         dxs, dys: (N,) unit direction vectors. out: (N,) float64 distances, m.
-        fscratch: (6, N) float64 and iscratch: (4, N) int64 work space (overwritten).
+        fscratch: (8, N) float64 and iscratch: (4, N) int64 work space (overwritten).
     """
     n = dxs.shape[0]
     col0 = int(np.floor(x / cell))
@@ -259,19 +270,22 @@ def cast_fan(
         out[:n] = 0.0
         return
     # Each ray's walk state (see cast_ray): next x/y boundary distances, distance so far,
-    # 1/dx, 1/dy and jump length; its cell, the clearance there, and the unfinished rays.
+    # 1/dx, 1/dy, jump length and boundary spacings; its cell, the clearance there, and
+    # the unfinished rays.
     s_tmx = fscratch[0]
     s_tmy = fscratch[1]
     s_t = fscratch[2]
     s_ix = fscratch[3]
     s_iy = fscratch[4]
     s_jump = fscratch[5]
+    s_ddx = fscratch[6]
+    s_ddy = fscratch[7]
     s_col = iscratch[0]
     s_row = iscratch[1]
     s_k = iscratch[2]
     todo = iscratch[3]
     for i in range(n):
-        s_ix[i], s_iy[i], s_jump[i], s_tmx[i], s_tmy[i] = _ray_setup(
+        s_ix[i], s_iy[i], s_jump[i], s_tmx[i], s_tmy[i], s_ddx[i], s_ddy[i] = _ray_setup(
             col0, row0, cell, x, y, dxs[i], dys[i]
         )
         s_t[i] = 0.0
@@ -279,6 +293,7 @@ def cast_fan(
         s_row[i] = row0
         s_k[i] = clear[row0, col0]
         todo[i] = i
+    inv_cell = 1.0 / cell
     active = n
     while active > 0:
         kept = 0
@@ -292,7 +307,10 @@ def cast_fan(
                 s_ix[i],
                 s_iy[i],
                 cell,
+                inv_cell,
                 s_jump[i],
+                s_ddx[i],
+                s_ddy[i],
                 max_t,
                 s_k[i],
                 s_t[i],

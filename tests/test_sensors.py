@@ -194,7 +194,7 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
         dys,
         max_t,
         out,
-        np.empty((6, n)),
+        np.empty((8, n)),
         np.empty((4, n), dtype=np.int64),
     )
     want = [
