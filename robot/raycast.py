@@ -120,7 +120,10 @@ def _ray_move(
     boundary (``delta_x``/``delta_y`` apart, from :func:`_ray_setup`). Boundary distances
     ``t_max_x``/``t_max_y`` are always measured from the ray origin, so the result is
     exact whatever the jumps (the landing cell, found by multiplying by ``inv_cell`` =
-    1 / ``cell``, lies inside the free square by that margin too).
+    1 / ``cell``, lies inside the free square by that margin too). A ray that runs along a
+    grid line (within rounding) can land on the wrong side of it: a boundary then reads as
+    behind the landing point, and the cell moves across it, so that the walk never goes
+    back (without that, such a ray could jump back and forth for ever).
 
     Returns:
         (t, col, row, t_max_x, t_max_y, side): the distance at which the ray enters the new
@@ -135,8 +138,14 @@ def _ray_move(
         row = int(np.floor((y + tj * dy) * inv_cell))
         if dx != 0.0:
             t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx
+            if t_max_x < tj:  # rounding put the landing point behind a boundary it crossed
+                col += 1 if dx > 0.0 else -1
+                t_max_x += delta_x
         if dy != 0.0:
             t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy
+            if t_max_y < tj:
+                row += 1 if dy > 0.0 else -1
+                t_max_y += delta_y
     if t_max_x < t_max_y:
         return t_max_x, col + (1 if dx > 0.0 else -1), row, t_max_x + delta_x, t_max_y, 0
     return t_max_y, col, row + (1 if dy > 0.0 else -1), t_max_x, t_max_y + delta_y, 1

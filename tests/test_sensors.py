@@ -204,6 +204,24 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
     assert out.tolist() == want
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_ray_along_a_grid_line_ends(sign: float) -> None:
+    """A ray from a point on a grid line that runs along it within rounding (the beam at
+    pi of a robot heading 0: dy = -1.2e-16) can land a clearance jump on the wrong side of
+    the line. It must still walk forwards and stop at the wall (it once jumped back and
+    forth for ever)."""
+    w = room(40, 100)
+    clear = chebyshev_clearance(w.occupancy)
+    x, y = 1.3, 0.9  # y on the line between rows 17 and 18
+    dx, dy = -1.0, sign * math.sin(math.pi)
+    t = cast_ray(w.occupancy, clear, 40, 100, CELL, x, y, dx, dy, 10.0, False)[0]
+    assert t == pytest.approx(x - CELL, abs=1e-9)  # the wall cells of column 0 end at x = 0.05
+    out = np.full(1, np.nan)
+    fan_args = (np.array([dx]), np.array([dy]), 10.0, out, np.empty((8, 1)))
+    cast_fan(w.occupancy, clear, 40, 100, CELL, x, y, *fan_args, np.empty((4, 1), np.int64))
+    assert out[0] == t
+
+
 def test_lidar_beam_order_and_heading() -> None:
     """Full circle, 4 beams, facing +x in an off-centre room: back, right, ahead, left."""
     rows, cols = 40, 100  # free x in [0.05, 4.95], y in [0.05, 1.95]
