@@ -207,8 +207,8 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
 @pytest.mark.timeout(120)  # the bug this guards against never returned
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_ray_along_a_grid_line_ends(sign: float) -> None:
-    """A ray from a point on a grid line that runs along it within rounding (the beam at
-    pi of a robot heading 0: dy = -1.2e-16) can land a clearance jump on the wrong side of
+    """A ray from a point on a grid line that runs along it within rounding (the rear beam,
+    at -pi, of a robot heading 0: dy = -1.2e-16) can land a clearance jump on the wrong side of
     the line. It must still walk forwards and stop at the wall (it once jumped back and
     forth for ever)."""
     w = room(40, 100)
@@ -218,8 +218,9 @@ def test_ray_along_a_grid_line_ends(sign: float) -> None:
     t = cast_ray(w.occupancy, clear, 40, 100, CELL, x, y, dx, dy, 10.0, False)[0]
     assert t == pytest.approx(x - CELL, abs=1e-9)  # the wall cells of column 0 end at x = 0.05
     out = np.full(1, np.nan)
-    fan_args = (np.array([dx]), np.array([dy]), 10.0, out, np.empty((8, 1)))
-    cast_fan(w.occupancy, clear, 40, 100, CELL, x, y, *fan_args, np.empty((4, 1), np.int64))
+    dxs, dys = np.array([dx]), np.array([dy])
+    fscratch, iscratch = np.empty((8, 1)), np.empty((4, 1), np.int64)
+    cast_fan(w.occupancy, clear, 40, 100, CELL, x, y, dxs, dys, 10.0, out, fscratch, iscratch)
     assert out[0] == t
 
 
