@@ -220,6 +220,10 @@ class TaskConfig(Spec):
         explore_bonus: reward for each step that enters a 0.5 m cell of the odometry
             visit grid (:mod:`envs.visits`) not yet visited this episode (0 by default):
             pays for searching new ground rather than circling.
+        visits_saturation: steps in a cell at which its ``visits`` reading reaches 1
+            (20 by default: 2 s at the default 10 Hz; a task deciding at a lower rate may
+            set fewer, so that one pass through a cell still reads clearly, e.g. 5 at
+            2.5 Hz for the same 2 s).
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
@@ -239,6 +243,7 @@ class TaskConfig(Spec):
     arc_penalty: float = 0.0
     reverse_penalty: float = 0.0
     explore_bonus: float = 0.0
+    visits_saturation: int = 20
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -280,6 +285,7 @@ class TaskConfig(Spec):
             "explore_bonus",
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
+        check_int(f"{path}.visits_saturation", self.visits_saturation, 1, 100_000)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
         check_int(f"{path}.goals_per_map", self.goals_per_map, 1, 64)
         check_range(f"{path}.min_start_distance", self.min_start_distance, 0.0, 100.0)
@@ -366,7 +372,8 @@ class BatchedTask:
         self._can_fail = type(self).failed is not BatchedTask.failed
         self._never = np.zeros(n, dtype=bool)  # failed() of a task that cannot fail
         # Dead-reckoned visit counts, kept only when a sensor or a reward term reads them.
-        self.visits = VisitMemory(n) if "visits" in cfg.sensors or cfg.explore_bonus > 0 else None
+        keep_visits = "visits" in cfg.sensors or cfg.explore_bonus > 0
+        self.visits = VisitMemory(n, cfg.visits_saturation) if keep_visits else None
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
         self._map_key = (type(self).__name__, cfg)

@@ -10,8 +10,9 @@ and counts the steps it spends in each cell of a square grid centred on its star
   then for each of 8 directions (0, 45, ..., 315 deg, counter-clockwise from the
   robot's heading) the cells at 1, 2 and 3 m (direction-major:
   ``[1 + 3 * d + r]`` is direction d at ring r). Each entry is
-  ``min(steps spent in that cell, SATURATION) / SATURATION``; cells outside the grid
-  read 0.
+  ``min(steps spent in that cell, saturation) / saturation`` (``saturation``
+  :data:`SATURATION` steps unless the task's ``visits_saturation`` says otherwise); cells
+  outside the grid read 0.
 * **New cells** (for the task's ``explore_bonus``): :meth:`VisitMemory.update`
   reports which slots entered a cell with no steps in it yet.
 """
@@ -41,7 +42,7 @@ VISIT_GRID = 64
 VISIT_RINGS: tuple[float, ...] = (1.0, 2.0, 3.0)
 #: Directions sampled, evenly spaced from the robot's heading.
 VISIT_DIRECTIONS = 8
-#: Steps in a cell at which its reading saturates at 1 (2 s at 10 Hz).
+#: Steps in a cell at which its reading saturates at 1, by default (2 s at 10 Hz).
 SATURATION = 20.0
 
 
@@ -130,11 +131,15 @@ class VisitMemory:
         pose: (n, 3) dead-reckoned x m, y m, yaw rad in each slot's start frame.
         counts: (n, VISIT_GRID, VISIT_GRID) float32 steps spent per cell.
         new_cell: (n,) bool, set by :meth:`update`.
+        saturation: steps in a cell at which its reading reaches 1 (at least 1).
     """
 
     size = 1 + VISIT_DIRECTIONS * len(VISIT_RINGS)
 
-    def __init__(self, num_envs: int) -> None:
+    def __init__(self, num_envs: int, saturation: float = SATURATION) -> None:
+        if not saturation >= 1:
+            raise ValueError(f"saturation: expected at least 1 step, got {saturation!r}")
+        self.saturation = float(saturation)
         self.pose = np.zeros((num_envs, 3))
         self.counts = np.zeros((num_envs, VISIT_GRID, VISIT_GRID), np.float32)
         self.new_cell = np.zeros(num_envs, dtype=bool)
@@ -155,4 +160,4 @@ class VisitMemory:
 
     def read(self, idx: NDArray[np.int64], out: NDArray[np.float32]) -> None:
         """Write the readings of slots ``idx`` into rows ``idx`` of ``out`` (n, size)."""
-        _read(self.pose, self.counts, idx, VISIT_CELL, self._offsets, SATURATION, out)
+        _read(self.pose, self.counts, idx, VISIT_CELL, self._offsets, self.saturation, out)

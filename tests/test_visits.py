@@ -167,3 +167,30 @@ def test_no_memory_is_kept_unless_asked_for() -> None:
 def test_bad_explore_bonus_is_named() -> None:
     with pytest.raises(ValueError, match=r"explore_bonus"):
         gym.make(POINTNAV, explore_bonus=-1.0)
+
+
+def test_visits_saturation_sets_the_steps_at_which_a_cell_reads_one() -> None:
+    memory = VisitMemory(1, saturation=5)
+    memory.reset(np.array([0]))
+    out = np.zeros((1, VisitMemory.size), np.float32)
+    memory.read(np.array([0]), out)
+    assert out[0, 0] == pytest.approx(1.0 / 5)  # the start step
+    _drive(memory, [(0.0, 0.0, 0.0)] * 3)
+    memory.read(np.array([0]), out)
+    assert out[0, 0] == pytest.approx(4.0 / 5)
+    _drive(memory, [(0.0, 0.0, 0.0)] * 3)
+    memory.read(np.array([0]), out)
+    assert out[0, 0] == 1.0  # 7 steps, capped at 5
+    env = gym.make(OBJECTNAV, sensors=["camera", "target", "visits"], visits_saturation=4)
+    obs, _ = env.reset(seed=0)
+    assert obs["visits"][0] == pytest.approx(1.0 / 4)
+    assert gym.make(OBJECTNAV).unwrapped.task.config.visits_saturation == SATURATION  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_bad_visits_saturation_is_named(bad: Any) -> None:
+    named = r"visits_saturation: .*(out of range|expected an integer)"
+    with pytest.raises(ValueError, match=named):
+        gym.make(OBJECTNAV, visits_saturation=bad)
+    with pytest.raises(ValueError, match=r"saturation: expected at least 1 step"):
+        VisitMemory(1, saturation=0.5)
