@@ -13,8 +13,9 @@ or mazes need a policy with memory, since a reactive one gets caught behind wall
 * **Action**: Box(-1, 1, (2,)) float32: normalised linear and angular velocity
   (times 0.5 m/s and 2.0 rad/s by default).
 * **Reward** (terms in ``info``): ``reward_progress`` = progress_weight x decrease of
-  the geodesic (A*) distance to the goal, m; ``reward_success`` = success_bonus on
-  success; ``reward_contact`` = -contact_penalty per step in contact;
+  the geodesic (A*) distance to the goal, m; ``reward_success`` = success_bonus (plus
+  spl_bonus x the episode's SPL, 0 by default) on success; ``reward_contact`` =
+  -contact_penalty per step in contact;
   ``reward_time`` = -time_penalty per step; ``reward_path`` = -path_penalty x metres
   driven this step; ``reward_arc`` = -arc_penalty x metres driven x |yaw rate, rad/s|;
   ``reward_reverse`` = -reverse_penalty x metres driven backwards (all three 0 by

@@ -88,6 +88,7 @@ def _score_step(
     max_steps: int,
     contact_terminates: bool,
     geo: NDArray[np.float64],
+    shortest_path: NDArray[np.float64],
     path_length: NDArray[np.float64],
     ep_return: NDArray[np.float64],
     ep_steps: NDArray[np.int64],
@@ -105,9 +106,10 @@ def _score_step(
             failed (off the planning grid), where the previous distance stands.
         success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
         new_cell: (n,) bool, the robot entered a visit-grid cell new this episode.
-        weights: (8,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
-            -path_penalty, -arc_penalty, -reverse_penalty, explore_bonus. dt: control
-            period, s.
+        weights: (9,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
+            -path_penalty, -arc_penalty, -reverse_penalty, explore_bonus, spl_bonus.
+            dt: control period, s.
+        shortest_path: (n,) SPL's l_i of each episode, m (read only).
         max_steps: steps before truncation. contact_terminates: contact ends the episode.
         geo, path_length, ep_return, ep_steps, bad_total: (n,) updated in place (m, m,
             reward, steps, entries).
@@ -122,7 +124,12 @@ def _score_step(
         g = geo_now[i] if math.isfinite(geo_now[i]) else geo[i]
         r_progress = weights[0] * (geo[i] - g)
         geo[i] = g
-        r_success = weights[1] * (1.0 if success[i] else 0.0)
+        r_success = 0.0
+        if success[i]:  # the bonus, plus spl_bonus x this episode's SPL (as metrics.spl)
+            longest = max(path_length[i], shortest_path[i])
+            r_success = weights[1] + weights[8] * (
+                shortest_path[i] / longest if longest > 0.0 else 1.0
+            )
         r_contact = weights[2] * (1.0 if bumper[i] else 0.0)
         r_time = weights[3]
         r_path = weights[4] * driven
@@ -220,6 +227,10 @@ class TaskConfig(Spec):
         explore_bonus: reward for each step that enters a 0.5 m cell of the odometry
             visit grid (:mod:`envs.visits`) not yet visited this episode (0 by default):
             pays for searching new ground rather than circling.
+        spl_bonus: paid on success on top of ``success_bonus``, times the episode's SPL
+            (shortest path / max(path driven, shortest path), as :mod:`training.metrics`
+            scores it; 0 by default): a success by a detour or an arc earns less, in the
+            terms SPL counts, whatever the time it took.
         visits_saturation: steps in a cell at which its ``visits`` reading reaches 1
             (20 by default: 2 s at the default 10 Hz; a task deciding at a lower rate may
             set fewer, so that one pass through a cell still reads clearly, e.g. 5 at
@@ -243,6 +254,7 @@ class TaskConfig(Spec):
     arc_penalty: float = 0.0
     reverse_penalty: float = 0.0
     explore_bonus: float = 0.0
+    spl_bonus: float = 0.0
     visits_saturation: int = 20
     n_maps: int = 256
     goals_per_map: int = 8
@@ -283,6 +295,7 @@ class TaskConfig(Spec):
             "arc_penalty",
             "reverse_penalty",
             "explore_bonus",
+            "spl_bonus",
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.visits_saturation", self.visits_saturation, 1, 100_000)
@@ -367,6 +380,7 @@ class BatchedTask:
                 -cfg.arc_penalty,
                 -cfg.reverse_penalty,
                 cfg.explore_bonus,
+                cfg.spl_bonus,
             ]
         )
         self._can_fail = type(self).failed is not BatchedTask.failed
@@ -648,6 +662,7 @@ class BatchedTask:
             cfg.max_steps,
             cfg.contact == "terminate",
             self.geo,
+            self.shortest_path,
             self.path_length,
             self.ep_return,
             self.ep_steps,

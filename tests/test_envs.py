@@ -896,3 +896,39 @@ def test_step_bookkeeping_and_observations_match_plain_numpy(
             assert _same_bits(task.obs["goal"], _plain_goal_obs(task))
         assert _same_bits(task.obs["velocity"], _plain_velocity_obs(task))
     assert ends > 0
+
+
+def _drive_to_goal(env: gym.Env[Any, Any], seed: int, max_steps: int = 300) -> dict[str, Any]:
+    """Turn toward the goal bearing and drive (a proportional controller); the last info."""
+    obs, _ = env.reset(seed=seed)
+    info: dict[str, Any] = {}
+    for _ in range(max_steps):
+        rng, bearing = (float(v) for v in obs["goal"])
+        turn = float(np.clip(2.0 * bearing, -1.0, 1.0))
+        ahead = 1.0 if abs(bearing) < 0.3 else 0.2
+        obs, _, term, trunc, info = env.step(np.array([ahead, turn], np.float32))
+        if term or trunc:
+            break
+    return info
+
+
+@pytest.mark.parametrize("spl_bonus", [0.0, 4.0])
+def test_spl_bonus_pays_the_episodes_spl_on_success(spl_bonus: float) -> None:
+    """``reward_success`` = success_bonus + spl_bonus x l / max(p, l) at the success step,
+    with l and p as ``info`` reports them (SPL's l_i and p_i); 0 on every other step."""
+    env = gym.make(POINTNAV, sensors=["lidar", "goal"], success_bonus=3.0, spl_bonus=spl_bonus)
+    successes = detours = 0
+    for seed in range(8):
+        info = _drive_to_goal(env, seed)
+        if not info["is_success"]:
+            assert info["reward_success"] == 0.0
+            continue
+        successes += 1
+        l_i, p_i = info["shortest_path"], info["path_length"]
+        assert l_i > 0.0 and p_i > 0.0
+        detours += p_i > l_i  # SPL below 1 (p_i <= l_i, straight on the coarse grid, is 1)
+        want = 3.0 + spl_bonus * l_i / max(p_i, l_i)
+        assert info["reward_success"] == pytest.approx(want, rel=1e-12)
+    assert successes >= 2 and detours >= 1
+    with pytest.raises(ValueError, match=r"spl_bonus"):
+        gym.make(POINTNAV, spl_bonus=-1.0)
