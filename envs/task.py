@@ -232,9 +232,9 @@ class TaskConfig(Spec):
             scores it; 0 by default): a success by a detour or an arc earns less, in the
             terms SPL counts, whatever the time it took.
         visits_saturation: steps in a cell at which its ``visits`` reading reaches 1
-            (20 by default: 2 s at the default 10 Hz; a task deciding at a lower rate may
-            set fewer, so that one pass through a cell still reads clearly, e.g. 5 at
-            2.5 Hz for the same 2 s).
+            (20 by default: 2 s at the default 10 Hz, 8 s at 2.5 Hz; fewer make one pass
+            through a cell read more strongly. ObjectNav at 2.5 Hz trained worse with 5
+            than with 20: see the README).
         n_maps: maps in the split's pool. goals_per_map: goal candidates per map.
         min_start_distance, max_start_distance: geodesic start-to-goal range, m.
         sim: the simulator spec (robot, sensors, world generation).
