@@ -903,7 +903,7 @@ def _drive_to_goal(env: gym.Env[Any, Any], seed: int, max_steps: int = 300) -> d
     obs, _ = env.reset(seed=seed)
     info: dict[str, Any] = {}
     for _ in range(max_steps):
-        rng, bearing = (float(v) for v in obs["goal"])
+        bearing = float(obs["goal"][1])  # rad, left positive
         turn = float(np.clip(2.0 * bearing, -1.0, 1.0))
         ahead = 1.0 if abs(bearing) < 0.3 else 0.2
         obs, _, term, trunc, info = env.step(np.array([ahead, turn], np.float32))
