@@ -21,6 +21,9 @@ bumper      (1,)                float32  1.0 when the last step made contact
 visits      (25,)               float32  time spent this episode in the cells around the
                                          robot, in [0, 1], from dead-reckoned odometry
                                          (:mod:`envs.visits`)
+seen        (33,)               float32  1 where the cells around the robot have been in
+                                         the camera's view this episode, from odometry and
+                                         the lidar (:mod:`envs.seen`)
 ==========  ==================  =======  ==============================================
 """
 
@@ -39,9 +42,11 @@ from numpy.typing import NDArray
 
 from envs.maps import MAP_CACHE, MapEntry
 from envs.seeding import check_split, episode_seed, fresh_seed, map_seed
+from envs.seen import SeenMemory
 from envs.visits import VisitMemory
 from robot.geodesic_batch import BatchedFields
 from robot.grid import clearance_ok
+from robot.lidar import beam_angles
 from robot.planning import PlanningGrid
 from robot.sim import Simulator
 from robot.specs import SimSpec, Spec, SpecError, check_int, check_range
@@ -57,10 +62,12 @@ COMMON_SENSORS: tuple[str, ...] = (
     "velocity",
     "bumper",
     "visits",
+    "seen",
 )
 #: Planning grid cell size, m (geodesic distances, SPL, the expert's paths).
 PLANNING_RESOLUTION = 0.1
 _CONTACT_MODES = ("penalize", "terminate")
+_EXPLORE_BY = ("visits", "seen")
 
 
 @njit(cache=True)
@@ -82,7 +89,7 @@ def _score_step(
     failed: NDArray[np.bool_],
     bumper: NDArray[np.bool_],
     bad: NDArray[np.int64],
-    new_cell: NDArray[np.bool_],
+    new_cell: NDArray[Any],
     weights: NDArray[np.float64],
     dt: float,
     max_steps: int,
@@ -105,7 +112,8 @@ def _score_step(
         geo_now: (n,) geodesic distance at the new poses, m; not finite where the look-up
             failed (off the planning grid), where the previous distance stands.
         success, failed, bumper: (n,) bool. bad: (n,) action entries clipped this step.
-        new_cell: (n,) bool, the robot entered a visit-grid cell new this episode.
+        new_cell: (n,) what ``explore_bonus`` pays for: bool, the robot entered a
+            visit-grid cell new this episode, or float, the cells it saw first this step.
         weights: (9,) progress_weight, success_bonus, -contact_penalty, -time_penalty,
             -path_penalty, -arc_penalty, -reverse_penalty, explore_bonus, spl_bonus.
             dt: control period, s.
@@ -135,7 +143,7 @@ def _score_step(
         r_path = weights[4] * driven
         r_arc = weights[5] * driven * abs(disp[i, 2]) / dt
         r_reverse = weights[6] * (-disp[i, 0] if disp[i, 0] < 0.0 else 0.0)
-        r_explore = weights[7] * (1.0 if new_cell[i] else 0.0)
+        r_explore = weights[7] * new_cell[i]
         reward = (
             r_progress + r_success + r_contact + r_time + r_path + r_arc + r_reverse + r_explore
         )
@@ -226,7 +234,12 @@ class TaskConfig(Spec):
             small charge on reversing breaks that symmetry towards driving forwards.
         explore_bonus: reward for each step that enters a 0.5 m cell of the odometry
             visit grid (:mod:`envs.visits`) not yet visited this episode (0 by default):
-            pays for searching new ground rather than circling.
+            pays for searching new ground rather than circling. With ``explore_by: seen``
+            it pays instead for each cell of that grid first seen (:mod:`envs.seen`).
+        explore_by: what ``explore_bonus`` counts: "visits" (cells entered; the default)
+            or "seen" (cells looked over).
+        seen_range: m, how far along a lidar beam in the camera's view the ground counts
+            as seen, for the ``seen`` sensor and ``explore_by: seen`` (4 by default).
         spl_bonus: paid on success on top of ``success_bonus``, times the episode's SPL
             (shortest path / max(path driven, shortest path), as :mod:`training.metrics`
             scores it; 0 by default): a success by a detour or an arc earns less, in the
@@ -256,6 +269,8 @@ class TaskConfig(Spec):
     explore_bonus: float = 0.0
     spl_bonus: float = 0.0
     visits_saturation: int = 20
+    explore_by: str = "visits"
+    seen_range: float = 4.0
     n_maps: int = 256
     goals_per_map: int = 8
     min_start_distance: float = 1.0
@@ -299,6 +314,11 @@ class TaskConfig(Spec):
         ):
             check_range(f"{path}.{name}", getattr(self, name), 0.0, 1000.0)
         check_int(f"{path}.visits_saturation", self.visits_saturation, 1, 100_000)
+        if self.explore_by not in _EXPLORE_BY:
+            raise SpecError(
+                f"{path}.explore_by: {self.explore_by!r} is not allowed; allowed: visits, seen"
+            )
+        check_range(f"{path}.seen_range", self.seen_range, 0.1, 100.0)
         check_int(f"{path}.n_maps", self.n_maps, 1, 10_000_000)
         check_int(f"{path}.goals_per_map", self.goals_per_map, 1, 64)
         check_range(f"{path}.min_start_distance", self.min_start_distance, 0.0, 100.0)
@@ -386,8 +406,23 @@ class BatchedTask:
         self._can_fail = type(self).failed is not BatchedTask.failed
         self._never = np.zeros(n, dtype=bool)  # failed() of a task that cannot fail
         # Dead-reckoned visit counts, kept only when a sensor or a reward term reads them.
-        keep_visits = "visits" in cfg.sensors or cfg.explore_bonus > 0
+        # What the camera has looked over (on the same dead-reckoned pose), likewise.
+        keep_seen = "seen" in cfg.sensors or (cfg.explore_bonus > 0 and cfg.explore_by == "seen")
+        keep_visits = "visits" in cfg.sensors or cfg.explore_bonus > 0 or keep_seen
         self.visits = VisitMemory(n, cfg.visits_saturation) if keep_visits else None
+        self.seen = (
+            SeenMemory(
+                n,
+                beam_angles(cfg.sim.lidar),
+                cfg.sim.camera.fov,
+                min(cfg.seen_range, cfg.sim.lidar.max_range),
+            )
+            if keep_seen
+            else None
+        )
+        self._ranges = (  # the lidar rows ``seen`` reads when lidar is not a sensor
+            np.zeros((n, cfg.sim.lidar.beams), np.float32) if keep_seen else None
+        )
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
         self._map_key = (type(self).__name__, cfg)
@@ -451,6 +486,7 @@ class BatchedTask:
             ),
             "bumper": spaces.Box(0.0, 1.0, (1,), np.float32),
             "visits": spaces.Box(0.0, 1.0, (VisitMemory.size,), np.float32),
+            "seen": spaces.Box(0.0, 1.0, (SeenMemory.size,), np.float32),
         }
         common.update(self.task_spaces())
         return spaces.Dict({k: common[k] for k in self.config.sensors})
@@ -502,7 +538,10 @@ class BatchedTask:
         self.success[idx] = False
         for i in idx:
             self.trails[i] = [(float(self.sim.pose[i, 0]), float(self.sim.pose[i, 1]))]
-        self.observe(idx)
+        if self.seen is not None:
+            self.seen.reset(idx)
+            self._look(idx)  # the start view: seen, but no bonus
+        self.observe(idx, lidar_fresh=self.seen is not None)
 
     def map_entry(self, map_index: int, variant: int = 0) -> MapEntry:
         """Map ``map_index`` (variant ``variant``) of this task's split, from the shared cache."""
@@ -558,12 +597,23 @@ class BatchedTask:
         return PlanningGrid.from_world(world, self.config.sim.robot.radius, PLANNING_RESOLUTION)
 
     # ---------------------------------------------------------- observation
-    def observe(self, idx: NDArray[np.int64] | None = None) -> None:
-        """Refresh ``self.obs`` for slots ``idx`` (all when None)."""
+    def _look(self, idx: NDArray[np.int64] | None) -> NDArray[np.float64]:
+        """Cast the lidar of slots ``idx`` (all when None; into ``obs["lidar"]`` when it is a
+        sensor) and mark what the camera's view takes in; returns (n,) the cells each
+        slot saw first (:meth:`envs.seen.SeenMemory.look`)."""
+        assert self.seen is not None and self.visits is not None
+        ranges = self.obs["lidar"] if "lidar" in self.obs else self._ranges
+        assert ranges is not None
+        self.sim.lidar(out=ranges, indices=idx)
+        return self.seen.look(self.visits.pose, ranges, self._all if idx is None else idx)
+
+    def observe(self, idx: NDArray[np.int64] | None = None, lidar_fresh: bool = False) -> None:
+        """Refresh ``self.obs`` for slots ``idx`` (all when None); with ``lidar_fresh``,
+        ``obs["lidar"]`` already holds those rows' readings of this step."""
         sim = self.sim
         o = self.obs
         rows: Any = slice(None) if idx is None else idx
-        if "lidar" in o:
+        if "lidar" in o and not lidar_fresh:
             sim.lidar(out=o["lidar"], indices=idx)
         if "camera" in o:
             if "depth" in o:
@@ -584,6 +634,8 @@ class BatchedTask:
             o["bumper"][rows, 0] = sim.bumper[rows]
         if "visits" in o and self.visits is not None:
             self.visits.read(self._all if idx is None else idx, o["visits"])
+        if "seen" in o and self.seen is not None and self.visits is not None:
+            self.seen.read(self.visits.pose, self._all if idx is None else idx, o["seen"])
         self.task_observation(self._all if idx is None else idx)
 
     def observation_rows(self, idx: NDArray[np.int64] | slice) -> dict[str, NDArray[Any]]:
@@ -642,7 +694,13 @@ class BatchedTask:
         sim = self.sim
         n = self.num_envs
         bad = sim.step(actions)
-        new_cell = self._never if self.visits is None else self.visits.update(sim.odom)
+        new_cell: NDArray[Any] = (
+            self._never if self.visits is None else self.visits.update(sim.odom)
+        )
+        if self.seen is not None:
+            new_seen = self._look(None)
+            if cfg.explore_by == "seen":
+                new_cell = new_seen
         geo_now = self.fields.distances(sim.pose[:, :2])
         success = self.goal_reached()
         collided = sim.bumper.copy()
@@ -675,7 +733,7 @@ class BatchedTask:
         if self.keep_trails:
             for i in range(n):
                 self.trails[i].append((float(sim.pose[i, 0]), float(sim.pose[i, 1])))
-        self.observe()
+        self.observe(lidar_fresh=self.seen is not None)
         reward, r_progress, r_success, r_contact, r_time, r_path, r_arc, r_reverse, r_explore = (
             terms
         )

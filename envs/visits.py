@@ -32,6 +32,8 @@ __all__ = [
     "VISIT_RINGS",
     "VISIT_DIRECTIONS",
     "SATURATION",
+    "cell_of",
+    "ring_offsets",
 ]
 
 #: Cell size of the visit grid, m.
@@ -47,7 +49,7 @@ SATURATION = 20.0
 
 
 @njit(cache=True)
-def _cell(x: float, y: float, cell: float, g: int) -> tuple[int, int]:
+def cell_of(x: float, y: float, cell: float, g: int) -> tuple[int, int]:
     """(row, col) of the point (x, y) m of the start frame on the g x g grid centred on
     the origin; (-1, -1) outside it."""
     half = g * cell / 2.0
@@ -81,7 +83,7 @@ def _integrate(
         pose[i, 0] += c * odom[i, 0] - s * odom[i, 1]
         pose[i, 1] += s * odom[i, 0] + c * odom[i, 1]
         pose[i, 2] = (yaw + odom[i, 2] + math.pi) % (2.0 * math.pi) - math.pi
-        row, col = _cell(pose[i, 0], pose[i, 1], cell, g)
+        row, col = cell_of(pose[i, 0], pose[i, 1], cell, g)
         new_cell[i] = False
         if row >= 0:
             new_cell[i] = counts[i, row, col] == 0.0
@@ -107,20 +109,20 @@ def _read(
         c, s = math.cos(yaw), math.sin(yaw)
         for k in range(offsets.shape[0]):
             fx, fy = offsets[k, 0], offsets[k, 1]
-            row, col = _cell(x + c * fx - s * fy, y + s * fx + c * fy, cell, g)
+            row, col = cell_of(x + c * fx - s * fy, y + s * fx + c * fy, cell, g)
             v = 0.0
             if row >= 0:
                 v = min(counts[i, row, col], saturation) / saturation
             out[i, k] = v
 
 
-def _sample_offsets() -> NDArray[np.float64]:
-    """(1 + VISIT_DIRECTIONS x len(VISIT_RINGS), 2) the sampled cells' offsets in the
-    robot frame, m forward and left: the robot's own, then direction-major rings."""
+def ring_offsets(rings: tuple[float, ...] = VISIT_RINGS) -> NDArray[np.float64]:
+    """(1 + VISIT_DIRECTIONS x len(rings), 2) the sampled cells' offsets in the robot
+    frame, m forward and left: the robot's own, then for each direction the ``rings`` (m)."""
     rows = [(0.0, 0.0)]
     for d in range(VISIT_DIRECTIONS):
         a = 2.0 * math.pi * d / VISIT_DIRECTIONS
-        rows += [(r * math.cos(a), r * math.sin(a)) for r in VISIT_RINGS]
+        rows += [(r * math.cos(a), r * math.sin(a)) for r in rings]
     return np.array(rows, dtype=np.float64)
 
 
@@ -143,7 +145,7 @@ class VisitMemory:
         self.pose = np.zeros((num_envs, 3))
         self.counts = np.zeros((num_envs, VISIT_GRID, VISIT_GRID), np.float32)
         self.new_cell = np.zeros(num_envs, dtype=bool)
-        self._offsets = _sample_offsets()
+        self._offsets = ring_offsets()
 
     def reset(self, idx: NDArray[np.int64]) -> None:
         """Start slots ``idx`` afresh: pose at the origin, one step in the start cell."""

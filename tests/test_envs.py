@@ -43,6 +43,11 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     (CUEMAZE, {"sensors": ["camera", "cue"]}),
     (OBJECTNAV, {"sensors": ["camera", "target", "lidar", "velocity", "visits"]}),
     (POINTNAV, {"sensors": ["lidar", "goal", "visits"], "explore_bonus": 0.1}),
+    (
+        OBJECTNAV,
+        {"sensors": ["camera", "target", "seen"], "explore_bonus": 0.01, "explore_by": "seen"},
+    ),
+    (POINTNAV, {"sensors": ["lidar", "goal", "visits", "seen"]}),
     (POINTNAV, {"contact": "terminate", "max_steps": 20, "split": "test"}),
 ]
 CONFIG_IDS = [f"{i.split('/')[1]}-{'-'.join(c.get('sensors', ['default']))}" for i, c in CONFIGS]
@@ -68,6 +73,7 @@ DOCUMENTED: dict[str, tuple[tuple[int, ...], type]] = {
     "target": ((6,), np.float32),
     "cue": ((6,), np.float32),
     "visits": ((25,), np.float32),
+    "seen": ((33,), np.float32),
 }
 DEFAULT_KEYS = {
     POINTNAV: {"lidar", "goal", "velocity"},
@@ -184,10 +190,21 @@ def test_unknown_nested_sim_key_names_the_path() -> None:
     [
         (
             POINTNAV,
-            ("lidar", "camera", "depth", "imu", "odometry", "velocity", "bumper", "visits", "goal"),
+            (
+                "lidar",
+                "camera",
+                "depth",
+                "imu",
+                "odometry",
+                "velocity",
+                "bumper",
+                "visits",
+                "seen",
+                "goal",
+            ),
         ),
-        (OBJECTNAV, ("lidar", "camera", "depth", "visits", "target")),
-        (CUEMAZE, ("lidar", "camera", "visits", "cue")),
+        (OBJECTNAV, ("lidar", "camera", "depth", "visits", "seen", "target")),
+        (CUEMAZE, ("lidar", "camera", "visits", "seen", "cue")),
     ],
 )
 def test_unknown_sensor_names_the_allowed_sensors(env_id: str, allowed: tuple[str, ...]) -> None:
