@@ -410,16 +410,19 @@ class BatchedTask:
         keep_seen = "seen" in cfg.sensors or (cfg.explore_bonus > 0 and cfg.explore_by == "seen")
         keep_visits = "visits" in cfg.sensors or cfg.explore_bonus > 0 or keep_seen
         self.visits = VisitMemory(n, cfg.visits_saturation) if keep_visits else None
-        self.seen = (
-            SeenMemory(
-                n,
-                beam_angles(cfg.sim.lidar),
-                cfg.sim.camera.fov,
-                min(cfg.seen_range, cfg.sim.lidar.max_range),
-            )
-            if keep_seen
-            else None
-        )
+        self.seen: SeenMemory | None = None
+        if keep_seen:
+            try:
+                self.seen = SeenMemory(
+                    n,
+                    beam_angles(cfg.sim.lidar),
+                    cfg.sim.camera.fov,
+                    min(cfg.seen_range, cfg.sim.lidar.max_range),
+                )
+            except ValueError as err:
+                raise SpecError(
+                    f"task.sim.camera.{err} (the seen memory reads those beams)"
+                ) from None
         self._ranges = (  # the lidar rows ``seen`` reads when lidar is not a sensor
             np.zeros((n, cfg.sim.lidar.beams), np.float32) if keep_seen else None
         )

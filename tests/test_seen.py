@@ -158,6 +158,16 @@ def test_seen_reads_the_same_lidar_the_observation_shows() -> None:
         np.testing.assert_array_equal(task.obs["lidar"], plain.obs["lidar"])
 
 
+def test_seen_without_a_lidar_beam_in_the_camera_view_is_refused() -> None:
+    lidar = {"beams": 2, "fov": 1.0}  # beams at -0.5 and +0.5 rad
+    with pytest.raises(ValueError, match=r"sim\.camera\.fov: no lidar beam lies within 0\.5 rad"):
+        gym.make(POINTNAV, sensors=["lidar", "seen"], sim={"lidar": lidar, "camera": {"fov": 0.5}})
+    env = gym.make(
+        POINTNAV, sensors=["lidar", "seen"], sim={"lidar": lidar, "camera": {"fov": 1.2}}
+    )
+    assert env.observation_space["seen"].shape == (SeenMemory.size,)
+
+
 def test_memories_are_kept_only_when_asked_for() -> None:
     assert make_task(POINTNAV, 2, {}).seen is None
     assert make_task(POINTNAV, 2, {"explore_bonus": 0.1}).seen is None  # counts visits
