@@ -184,7 +184,12 @@ def test_dotted_overrides_merge_into_sections() -> None:
     assert cfg["policy"]["activation"] == "tanh"  # from ppo.yaml
     assert cfg["policy"]["extractor_kwargs"] == {"mlp_hidden": [32, 16]}
     # the task yaml's env_kwargs kept, the override merged in
-    assert cfg["env_kwargs"] == {"arc_penalty": 0.5, "spl_bonus": 10.0, "max_steps": 50}
+    assert cfg["env_kwargs"] == {
+        "arc_penalty": 0.5,
+        "spl_bonus": 10.0,
+        "sensors": ["lidar", "goal", "velocity", "bumper"],
+        "max_steps": 50,
+    }
     assert cfg["n_envs"] == 4
     node: dict[str, Any] = {}
     apply_override(node, "a.b.c=1")
