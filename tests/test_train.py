@@ -291,7 +291,7 @@ def test_symmetric_policy_trains_saves_loads_and_resumes(
     assert policy.meta["policy"]["symmetry"] == symmetry
     model = PPO.load(run / "checkpoints" / "last.zip", device="cpu")
     assert type(model.policy) is cls
-    env = make_sb3_env(POINTNAV, 2, seed=3, max_steps=40)
+    env = make_sb3_env(POINTNAV, 2, seed=3, **{**cfg["env_kwargs"], "max_steps": 40})
     obs: Any = env.reset()
     expected, _ = model.predict(obs, deterministic=True)
     np.testing.assert_allclose(policy.act_batch(obs, np.zeros(2, bool)), expected, atol=1e-6)

@@ -142,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
     )
     summary = train(cfg, out / "pointnav_ppo")
     model = Path(summary["run_dir"]) / "final" / "model.json"
+    # The env the model was trained on (the config's sensors, such as the bumper), for all
+    # three policies alike.
+    env_kwargs = dict(cfg.get("env_kwargs") or {})
 
     console.rule("[bold]2/3 evaluate on test maps")
     results = []
@@ -155,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
                 split="test",
                 seed=args.seed,
                 n_envs=16,
+                env_kwargs=env_kwargs,
                 name=name,
             )
         )
@@ -167,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     import envs  # noqa: F401
 
     video = out / "pointnav_ppo.mp4"
-    env = gym.make(ENV_ID, split="test")
+    env = gym.make(ENV_ID, split="test", **env_kwargs)
     run_viewer(
         env,
         load_policy(model, ENV_ID),
@@ -185,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     if _has_display() and not args.no_viewer:
         try:
             run_viewer(
-                gym.make(ENV_ID, split="test"),
+                gym.make(ENV_ID, split="test", **env_kwargs),
                 load_policy(model, ENV_ID),
                 view_state,
                 seed=args.seed,
