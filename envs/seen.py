@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from envs.visits import VISIT_CELL, VISIT_DIRECTIONS, VISIT_GRID, cell_of, ring_offsets
+from envs.visits import VISIT_CELL, VISIT_DIRECTIONS, VISIT_GRID, cell_of, read_cells, ring_offsets
 
 __all__ = ["SeenMemory", "SEEN_RINGS", "beams_in_view"]
 
@@ -48,7 +48,7 @@ def _look(
     angles: NDArray[np.float64],
     reach: float,
     cell: float,
-    seen: NDArray[np.bool_],
+    seen: NDArray[np.float32],
     new: NDArray[np.float64],
 ) -> None:
     """Mark the cells the beams ``beams`` of slots ``idx`` cross and count the new ones.
@@ -56,7 +56,7 @@ def _look(
     Args:
         pose: (n, 3) dead-reckoned x m, y m, yaw rad. ranges: (n, beams) lidar, m.
         beams: (m,) beam indices in view; angles: (m,) their bearings, rad.
-        reach: m. cell: grid cell, m. seen: (n, G, G) bool, updated in place.
+        reach: m. cell: grid cell, m. seen: (n, G, G) float32, 1 where seen; updated in place.
         new: (n,) float64, rows ``idx`` set to the count of cells seen for the first time.
     """
     g = seen.shape[1]
@@ -73,32 +73,10 @@ def _look(
             for q in range(n_samples):
                 d = min(q * step, length)
                 row, col = cell_of(x + c * d, y + s * d, cell, g)
-                if row >= 0 and not seen[i, row, col]:
-                    seen[i, row, col] = True
+                if row >= 0 and seen[i, row, col] == 0.0:
+                    seen[i, row, col] = 1.0
                     count += 1
         new[i] = count
-
-
-@njit(cache=True)
-def _read(
-    pose: NDArray[np.float64],
-    seen: NDArray[np.bool_],
-    idx: NDArray[np.int64],
-    cell: float,
-    offsets: NDArray[np.float64],
-    out: NDArray[np.float32],
-) -> None:
-    """Fill ``out[i]`` (K,) for each slot i in ``idx``: 1 where the cell at ``offsets``
-    (K, 2), m forward and left of the robot, has been seen."""
-    g = seen.shape[1]
-    for j in range(idx.shape[0]):
-        i = idx[j]
-        x, y, yaw = pose[i, 0], pose[i, 1], pose[i, 2]
-        c, s = math.cos(yaw), math.sin(yaw)
-        for k in range(offsets.shape[0]):
-            fx, fy = offsets[k, 0], offsets[k, 1]
-            row, col = cell_of(x + c * fx - s * fy, y + s * fx + c * fy, cell, g)
-            out[i, k] = 1.0 if row >= 0 and seen[i, row, col] else 0.0
 
 
 class SeenMemory:
@@ -111,7 +89,8 @@ class SeenMemory:
         reach: m, how far along a beam the ground counts as seen (at most its range).
 
     Attributes:
-        seen: (n, VISIT_GRID, VISIT_GRID) bool. new_cells: (n,) float64, set by :meth:`look`.
+        seen: (n, VISIT_GRID, VISIT_GRID) float32, 1 where seen.
+        new_cells: (n,) float64, set by :meth:`look`.
     """
 
     size = 1 + VISIT_DIRECTIONS * len(SEEN_RINGS)
@@ -126,13 +105,13 @@ class SeenMemory:
             raise ValueError(f"fov: no lidar beam lies within {fov!r} rad of the heading")
         self.angles = np.asarray(angles, np.float64)[self.beams]
         self.reach = float(reach)
-        self.seen = np.zeros((num_envs, VISIT_GRID, VISIT_GRID), dtype=bool)
+        self.seen = np.zeros((num_envs, VISIT_GRID, VISIT_GRID), np.float32)
         self.new_cells = np.zeros(num_envs)
         self._offsets = ring_offsets(SEEN_RINGS)
 
     def reset(self, idx: NDArray[np.int64]) -> None:
         """Forget what slots ``idx`` have seen."""
-        self.seen[idx] = False
+        self.seen[idx] = 0.0
         self.new_cells[idx] = 0.0
 
     def look(
@@ -156,5 +135,6 @@ class SeenMemory:
     def read(
         self, pose: NDArray[np.float64], idx: NDArray[np.int64], out: NDArray[np.float32]
     ) -> None:
-        """Write the readings of slots ``idx`` into rows ``idx`` of ``out`` (n, size)."""
-        _read(pose, self.seen, idx, VISIT_CELL, self._offsets, out)
+        """Write the readings of slots ``idx`` into rows ``idx`` of ``out`` (n, size): the
+        visit reading's look-up, on a grid of 0 and 1 saturating at 1."""
+        read_cells(pose, self.seen, idx, VISIT_CELL, self._offsets, 1.0, out)

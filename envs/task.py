@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 
 from envs.maps import MAP_CACHE, MapEntry
 from envs.seeding import check_split, episode_seed, fresh_seed, map_seed
-from envs.seen import SeenMemory
+from envs.seen import SeenMemory, beams_in_view
 from envs.visits import VisitMemory
 from robot.geodesic_batch import BatchedFields
 from robot.grid import clearance_ok
@@ -412,19 +412,18 @@ class BatchedTask:
         self.visits = VisitMemory(n, cfg.visits_saturation) if keep_visits else None
         self.seen: SeenMemory | None = None
         if keep_seen:
-            try:
-                self.seen = SeenMemory(
-                    n,
-                    beam_angles(cfg.sim.lidar),
-                    cfg.sim.camera.fov,
-                    min(cfg.seen_range, cfg.sim.lidar.max_range),
-                )
-            except ValueError as err:
+            angles, fov = beam_angles(cfg.sim.lidar), cfg.sim.camera.fov
+            if not beams_in_view(angles, fov).size:
                 raise SpecError(
-                    f"task.sim.camera.{err} (the seen memory reads those beams)"
-                ) from None
+                    f"task.sim.camera.fov: no lidar beam lies within {fov!r} rad of the "
+                    "heading (the seen memory reads those beams)"
+                )
+            reach = min(cfg.seen_range, cfg.sim.lidar.max_range)
+            self.seen = SeenMemory(n, angles, fov, reach)
         self._ranges = (  # the lidar rows ``seen`` reads when lidar is not a sensor
-            np.zeros((n, cfg.sim.lidar.beams), np.float32) if keep_seen else None
+            np.zeros((n, cfg.sim.lidar.beams), np.float32)
+            if keep_seen and "lidar" not in cfg.sensors
+            else None
         )
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.

@@ -33,6 +33,7 @@ __all__ = [
     "VISIT_DIRECTIONS",
     "SATURATION",
     "cell_of",
+    "read_cells",
     "ring_offsets",
 ]
 
@@ -91,7 +92,7 @@ def _integrate(
 
 
 @njit(cache=True)
-def _read(
+def read_cells(
     pose: NDArray[np.float64],
     counts: NDArray[np.float32],
     idx: NDArray[np.int64],
@@ -162,4 +163,4 @@ class VisitMemory:
 
     def read(self, idx: NDArray[np.int64], out: NDArray[np.float32]) -> None:
         """Write the readings of slots ``idx`` into rows ``idx`` of ``out`` (n, size)."""
-        _read(self.pose, self.counts, idx, VISIT_CELL, self._offsets, self.saturation, out)
+        read_cells(self.pose, self.counts, idx, VISIT_CELL, self._offsets, self.saturation, out)
