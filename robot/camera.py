@@ -7,8 +7,14 @@ terrain (tile grout, carpet, gravel speckle, grass); rows above show the ceiling
 Colours fade with distance and x-faces are lit differently from y-faces, so a
 person (and a CNN) can tell targets, walls and terrain apart.
 
-Projection (pinhole, square pixels): focal ``f = (W/2) / tan(fov/2)`` px; a point
-at height z m and forward distance d m lands on row ``H/2 - f (z - h_cam) / d``.
+Projection (square pixels), by ``CameraSpec.projection``:
+
+* ``pinhole``: focal ``f = (W/2) / tan(fov/2)`` px, columns evenly spaced in the tangent
+  of their bearing; a point at height z m and forward distance d m lands on row
+  ``H/2 - f (z - h_cam) / d``; depth is the forward distance.
+* ``cylindrical``: ``f = W / fov`` px per rad, columns evenly spaced in bearing (any fov
+  up to all round); a point at height z m and range d m along its column's ray lands on
+  row ``H/2 - f (z - h_cam) / d``; depth is that range.
 """
 
 from __future__ import annotations
@@ -32,18 +38,26 @@ class CameraModel:
     """Precomputed per-column geometry of a :class:`CameraSpec`.
 
     Attributes:
-        focal: focal length, px. tan: (W,) tangent of each column's bearing (left is +).
-        cos: (W,) cosine of each column's bearing.
+        focal: focal length, px (rows per unit of height over distance).
+        angle: (W,) bearing of each column's centre, rad (left is +).
+        cos: (W,) the factor from a range along a column's ray to the distance the rows
+            are projected by: the cosine of its bearing for ``pinhole`` (forward
+            distance), 1 for ``cylindrical`` (the range itself).
     """
 
     def __init__(self, spec: CameraSpec) -> None:
         self.spec = spec
-        self.focal = (spec.width / 2) / np.tan(spec.fov / 2)
         centres = np.arange(spec.width) + 0.5 - spec.width / 2
         # Column 0 is the left of the image, i.e. the most counter-clockwise bearing.
-        self.tan = -centres / self.focal
-        self.cos = 1.0 / np.sqrt(1.0 + self.tan**2)
-        self.angle = np.arctan(self.tan)
+        if spec.projection == "cylindrical":
+            self.focal = spec.width / spec.fov
+            self.angle = -centres * (spec.fov / spec.width)
+            self.cos = np.ones(spec.width)
+        else:
+            self.focal = (spec.width / 2) / np.tan(spec.fov / 2)
+            tan = -centres / self.focal
+            self.cos = 1.0 / np.sqrt(1.0 + tan**2)
+            self.angle = np.arctan(tan)
         #: (W, 2) unit ray direction of each column in the body frame (x ahead, y left).
         self.dirs = np.stack([np.cos(self.angle), np.sin(self.angle)], axis=1)
 

@@ -28,10 +28,13 @@ __all__ = [
     "SimSpec",
     "TERRAIN_NAMES",
     "WORLD_KINDS",
+    "CAMERA_PROJECTIONS",
 ]
 
 TERRAIN_NAMES: tuple[str, ...] = ("tile", "carpet", "gravel", "grass")
 WORLD_KINDS: tuple[str, ...] = ("rooms", "corridors", "maze", "clutter", "mixed")
+#: :attr:`CameraSpec.projection` values.
+CAMERA_PROJECTIONS: tuple[str, ...] = ("pinhole", "cylindrical")
 
 
 class SpecError(ValueError):
@@ -224,10 +227,16 @@ class LidarSpec(Spec):
 
 @dataclasses.dataclass(frozen=True)
 class CameraSpec(Spec):
-    """An egocentric pinhole RGB camera rendered by column ray casting.
+    """An egocentric RGB camera rendered by column ray casting.
 
     Attributes:
-        width, height: pixels. fov: horizontal field of view, rad (square pixels).
+        width, height: pixels. fov: horizontal field of view, rad (square pixels); at
+            most 3.0 for ``pinhole``, up to 2 pi (all round) for ``cylindrical``.
+        projection: ``pinhole`` (a flat image plane: columns are evenly spaced in the
+            tangent of their bearing, so a wide view spends few columns on the middle of
+            the image and many on its edges) or ``cylindrical`` (columns evenly spaced in
+            bearing, ``fov / width`` rad each; each column is a pinhole vertically, and
+            depth is the range along the column's ray rather than the forward distance).
         mount_height: camera height above the floor, m.
         max_range: m; beyond it the view fades to the fog colour.
         depth: also produce a depth image, m.
@@ -242,11 +251,18 @@ class CameraSpec(Spec):
     max_range: float = 12.0
     depth: bool = False
     noise_std: float = 0.0
+    projection: str = "pinhole"
 
     def validate(self, path: str) -> None:
         check_int(f"{path}.width", self.width, 8, 1024)
         check_int(f"{path}.height", self.height, 8, 1024)
-        check_range(f"{path}.fov", self.fov, 0.1, 3.0)
+        if self.projection not in CAMERA_PROJECTIONS:
+            raise SpecError(
+                f"{path}.projection: {self.projection!r} is not allowed; allowed: "
+                f"{', '.join(CAMERA_PROJECTIONS)}"
+            )
+        widest = 3.0 if self.projection == "pinhole" else 2 * math.pi
+        check_range(f"{path}.fov", self.fov, 0.1, widest)
         check_range(f"{path}.mount_height", self.mount_height, 0.01, 2.0)
         check_range(f"{path}.max_range", self.max_range, 0.5, 100.0)
         _check_bool(f"{path}.depth", self.depth)

@@ -48,6 +48,15 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
         {"sensors": ["camera", "target", "seen"], "explore_bonus": 0.01, "explore_by": "seen"},
     ),
     (POINTNAV, {"sensors": ["lidar", "goal", "visits", "seen"]}),
+    (
+        OBJECTNAV,
+        {
+            "sensors": ["camera", "depth", "target", "seen"],
+            "sim": {
+                "camera": {"projection": "cylindrical", "fov": 6.28, "width": 64, "height": 40}
+            },
+        },
+    ),
     (POINTNAV, {"contact": "terminate", "max_steps": 20, "split": "test"}),
 ]
 CONFIG_IDS = [f"{i.split('/')[1]}-{'-'.join(c.get('sensors', ['default']))}" for i, c in CONFIGS]

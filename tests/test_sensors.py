@@ -346,6 +346,72 @@ def test_camera_wall_rows_and_depth(
             assert depth[0, 0, r, centre] == pytest.approx(50.0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    d=st.floats(0.4, 5.0),
+    width=st.integers(8, 96),
+    height=st.integers(8, 96),
+    fov=st.floats(0.3, 2.0),
+    mount=st.floats(0.05, 0.6),
+)
+def test_cylindrical_camera_wall_rows_and_depth(
+    d: float, width: int, height: int, fov: float, mount: float
+) -> None:
+    """Cylindrical projection: columns evenly spaced in bearing, each a pinhole of focal
+    W / fov px seeing a perpendicular wall d m ahead at range d / cos(bearing)."""
+    cam = camera_module.CameraModel(CameraSpec(width=width, fov=fov, projection="cylindrical"))
+    assert np.allclose(np.diff(cam.angle), -fov / width)  # left (+) to right, evenly
+    assert cam.angle[0] == pytest.approx(fov / 2 - fov / width / 2)
+    assert cam.angle[0] == pytest.approx(-cam.angle[-1])
+    focal = width / fov
+    cell, wall_h = 0.1, 1.0
+    rows = 2 * int(math.ceil(d * math.tan(fov / 2) / cell)) + 40
+    spec = SimSpec(
+        camera=CameraSpec(
+            width=width,
+            height=height,
+            fov=fov,
+            mount_height=mount,
+            max_range=50,
+            projection="cylindrical",
+        ),
+        world=WorldSpec(cell_size=cell, wall_height=wall_h),
+    )
+    world = wall_scene(d, rows=rows, cell=cell)
+    wall_x = (world.shape[1] - 1) * cell
+    sim = single(spec, world, (wall_x - d, rows * cell / 2 + 0.37, 0.0))
+    rgb, depth = sim.camera_depth()
+    for c in (0, width // 2, width - 1):
+        rng = d / math.cos(cam.angle[c])
+        top = height / 2 - focal * (wall_h - mount) / rng
+        bot = height / 2 + focal * mount / rng
+        if min(abs(e - 0.5 - round(e - 0.5)) for e in (top, bot)) < 1e-3:
+            continue  # a pixel centre on a band edge: rounding decides
+        got = {r for r in range(height) if abs(depth[0, 0, r, c] - rng) < 1e-4}
+        assert got == wall_rows(height, focal, wall_h, mount, rng), c
+
+
+@pytest.mark.parametrize("bearing", [math.pi * 0.9, -math.pi * 0.9, math.pi / 2, 0.0])
+def test_all_round_cylindrical_camera_sees_behind(bearing: float) -> None:
+    """A 2 pi cylindrical camera sees a target block at any bearing, in the column whose
+    bearing is nearest the block's; a pi/2 pinhole sees it only ahead."""
+    w = room(160, 160)
+    rx, ry, d = 4.0, 4.0, 2.0
+    bx, by = rx + d * math.cos(bearing), ry + d * math.sin(bearing)
+    r0, c0 = int(by / CELL) - 3, int(bx / CELL) - 3
+    w.occupancy[r0 : r0 + 6, c0 : c0 + 6] = target_material(0)
+    for projection, fov in (("cylindrical", 2 * math.pi), ("pinhole", math.pi / 2)):
+        spec = SimSpec(camera=CameraSpec(width=64, height=32, fov=fov, projection=projection))
+        material, _ = single(spec, w, (rx, ry, 0.0)).camera_objects()
+        cols = np.flatnonzero(material[0] == target_material(0))
+        if projection == "pinhole" and abs(bearing) > fov / 2:
+            assert cols.size == 0
+            continue
+        angle = camera_module.CameraModel(spec.camera).angle
+        nearest = int(np.argmin(np.abs(np.angle(np.exp(1j * (angle - bearing))))))
+        assert nearest in cols.tolist()
+
+
 @pytest.mark.parametrize("colour", range(len(TARGET_NAMES)))
 def test_camera_sees_target_colour(colour: int) -> None:
     """A target block 2 m ahead, left of centre: its colour fills the left-centre columns."""

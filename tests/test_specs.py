@@ -89,6 +89,7 @@ def test_unknown_key_names_the_field_and_lists_allowed_keys() -> None:
         ({"robot": {"radius": 5.0}}, "sim.robot.radius", "[0.02, 1]"),
         ({"robot": {"max_linear": 0.0}}, "sim.robot.max_linear", "(0, 20]"),
         ({"camera": {"fov": 3.5}}, "sim.camera.fov", "[0.1, 3]"),
+        ({"camera": {"projection": "cylindrical", "fov": 7.0}}, "sim.camera.fov", "[0.1, 6.28319]"),
         ({"lidar": {"dropout": -0.1}}, "sim.lidar.dropout", "[0, 1]"),
         ({"world": {"n_targets": 9}}, "sim.world.n_targets", "[0, 6]"),
         ({"terrain": {"slip": [0, 0, 2.0, 0]}}, "sim.terrain.slip[gravel]", "[0, 0.9]"),
@@ -111,6 +112,7 @@ def test_wrong_types_name_the_field() -> None:
         ({"robot": {"radius": float("nan")}}, "sim.robot.radius"),
         ({"camera": {"depth": 1}}, "sim.camera.depth"),
         ({"world": {"kind": "caves"}}, "sim.world.kind"),
+        ({"camera": {"projection": "fisheye"}}, "sim.camera.projection"),
         ({"terrain": {"slip": 0.1}}, "sim.terrain.slip"),
         ({"terrain": {"vibration": [1, 2, 3]}}, "sim.terrain.vibration"),
     ]
@@ -120,6 +122,8 @@ def test_wrong_types_name_the_field() -> None:
         assert str(err.value).startswith(field), (data, str(err.value))
     with pytest.raises(SpecError, match=r"world\.kind.*rooms.*maze"):
         WorldSpec(kind="caves")
+    with pytest.raises(SpecError, match=r"camera\.projection.*pinhole, cylindrical"):
+        CameraSpec(projection="fisheye")
     with pytest.raises(SpecError, match=r"world\.max_size.*min_size"):
         WorldSpec(min_size=12.0, max_size=8.0)
     with pytest.raises(SpecError, match=r"sim: expected a mapping"):

@@ -154,6 +154,7 @@ def collect_detector_frames(
     fields = {k: np.concatenate(v) for k, v in out.items()}
     meta = {
         "fov": float(spec.fov),
+        "projection": spec.projection,
         "max_range": float(spec.max_range),
         "targets": list(TARGET_NAMES),
     }
