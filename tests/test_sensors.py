@@ -295,6 +295,17 @@ def wall_rows(height: int, focal: float, wall_h: float, mount: float, d: float) 
     return {r for r in range(height) if top <= r + 0.5 < bot}
 
 
+def facing_wall(d: float, camera: CameraSpec, wall_h: float) -> Simulator:
+    """A robot d m in front of a wall spanning the whole view of ``camera`` (fov <= 2 rad;
+    10 cm cells)."""
+    cell = 0.1
+    rows = 2 * int(math.ceil(d * math.tan(camera.fov / 2) / cell)) + 40
+    spec = SimSpec(camera=camera, world=WorldSpec(cell_size=cell, wall_height=wall_h))
+    world = wall_scene(d, rows=rows, cell=cell)
+    wall_x = (world.shape[1] - 1) * cell
+    return single(spec, world, (wall_x - d, rows * cell / 2 + 0.37, 0.0))
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     d=st.floats(0.4, 5.0),
@@ -314,15 +325,8 @@ def test_camera_wall_rows_and_depth(
     # Skip near-ties between a pixel centre and a band edge: there rounding decides, and the
     # floor pixel just below the band sits at a floor distance within 1e-4 m of d.
     assume(abs(top - 0.5 - round(top - 0.5)) > 1e-3 and abs(bot - 0.5 - round(bot - 0.5)) > 1e-3)
-    cell = 0.1
-    rows = 2 * int(math.ceil(d * math.tan(fov / 2) / cell)) + 40
-    spec = SimSpec(
-        camera=CameraSpec(width=width, height=height, fov=fov, mount_height=mount, max_range=50),
-        world=WorldSpec(cell_size=cell, wall_height=wall_h),
-    )
-    world = wall_scene(d, rows=rows, cell=cell)
-    wall_x = (world.shape[1] - 1) * cell
-    sim = single(spec, world, (wall_x - d, rows * cell / 2 + 0.37, 0.0))
+    camera = CameraSpec(width=width, height=height, fov=fov, mount_height=mount, max_range=50)
+    sim = facing_wall(d, camera, wall_h)
     rgb, depth = sim.camera_depth()
     assert rgb.shape == (1, 3, height, width) and depth.shape == (1, 1, height, width)
     assert np.array_equal(sim.camera(), rgb)  # the RGB does not depend on asking for depth
@@ -363,24 +367,17 @@ def test_cylindrical_camera_wall_rows_and_depth(
     assert np.allclose(np.diff(cam.angle), -fov / width)  # left (+) to right, evenly
     assert cam.angle[0] == pytest.approx(fov / 2 - fov / width / 2)
     assert cam.angle[0] == pytest.approx(-cam.angle[-1])
-    focal = width / fov
-    cell, wall_h = 0.1, 1.0
-    rows = 2 * int(math.ceil(d * math.tan(fov / 2) / cell)) + 40
-    spec = SimSpec(
-        camera=CameraSpec(
-            width=width,
-            height=height,
-            fov=fov,
-            mount_height=mount,
-            max_range=50,
-            projection="cylindrical",
-        ),
-        world=WorldSpec(cell_size=cell, wall_height=wall_h),
+    focal, wall_h = width / fov, 1.0
+    camera = CameraSpec(
+        width=width,
+        height=height,
+        fov=fov,
+        mount_height=mount,
+        max_range=50,
+        projection="cylindrical",
     )
-    world = wall_scene(d, rows=rows, cell=cell)
-    wall_x = (world.shape[1] - 1) * cell
-    sim = single(spec, world, (wall_x - d, rows * cell / 2 + 0.37, 0.0))
-    rgb, depth = sim.camera_depth()
+    _, depth = facing_wall(d, camera, wall_h).camera_depth()
+    checked = 0
     for c in (0, width // 2, width - 1):
         rng = d / math.cos(cam.angle[c])
         top = height / 2 - focal * (wall_h - mount) / rng
@@ -389,6 +386,8 @@ def test_cylindrical_camera_wall_rows_and_depth(
             continue  # a pixel centre on a band edge: rounding decides
         got = {r for r in range(height) if abs(depth[0, 0, r, c] - rng) < 1e-4}
         assert got == wall_rows(height, focal, wall_h, mount, rng), c
+        checked += 1
+    assume(checked > 0)
 
 
 @pytest.mark.parametrize("bearing", [math.pi * 0.9, -math.pi * 0.9, math.pi / 2, 0.0])
