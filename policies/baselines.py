@@ -444,8 +444,7 @@ class ScriptedExpert:
             self._lidar_buf = np.empty((self._n, self._front_cos.shape[0]), dtype=np.float32)
         lidar_batch(
             np.ascontiguousarray(idx, dtype=np.int64),
-            sim.occupancy,
-            sim.clearance,
+            sim.quadrant_clearance,
             sim.dims,
             sim.cell_size,
             sim.pose,

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from robot.raycast import cast_fan
+from robot.fan import cast_fan
 from robot.rng import STREAM, normal_pair_at, step_base, uniform_at
 from robot.specs import LidarSpec
 
@@ -33,8 +33,7 @@ def beam_angles(spec: LidarSpec) -> NDArray[np.float64]:
 @njit(cache=True)
 def _lidar_batch_one(
     b: int,
-    occ: NDArray[np.uint8],
-    clear: NDArray[np.uint8],
+    quad: NDArray[np.uint8],
     dims: NDArray[np.int64],
     cell: float,
     pose: NDArray[np.float64],
@@ -49,20 +48,19 @@ def _lidar_batch_one(
     work: NDArray[np.float64],
     iwork: NDArray[np.int64],
 ) -> None:
-    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (11, beams) float64 and
-    ``iwork`` (4, beams) int64 are scratch space."""
+    """One world (index ``b``) of :func:`lidar_batch`; ``work`` (10, beams) float64 and
+    ``iwork`` (5, beams) int64 are scratch space."""
     nb = beam_cos.shape[0]
     cy = np.cos(pose[b, 2])
     sy = np.sin(pose[b, 2])
-    dxs = work[9]
-    dys = work[10]
+    dxs = work[8]
+    dys = work[9]
     for k in range(nb):
         dxs[k] = cy * beam_cos[k] - sy * beam_sin[k]
         dys[k] = sy * beam_cos[k] + cy * beam_sin[k]
     ranges = work[0]
     cast_fan(
-        occ[b],
-        clear[b],
+        quad[b],
         dims[b, 0],
         dims[b, 1],
         cell,
@@ -72,7 +70,7 @@ def _lidar_batch_one(
         dys,
         max_range,
         ranges,
-        work[1:9],
+        work[1:8],
         iwork,
     )
     base = step_base(keys[b], counters[b])
@@ -94,8 +92,7 @@ def _lidar_batch_one(
 @njit(cache=True)
 def _lidar_batch_serial(
     idx: NDArray[np.int64],
-    occ: NDArray[np.uint8],
-    clear: NDArray[np.uint8],
+    quad: NDArray[np.uint8],
     dims: NDArray[np.int64],
     cell: float,
     pose: NDArray[np.float64],
@@ -109,13 +106,12 @@ def _lidar_batch_serial(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
-    work = np.empty((11, nb))
-    iwork = np.empty((4, nb), dtype=np.int64)
+    work = np.empty((10, nb))
+    iwork = np.empty((5, nb), dtype=np.int64)
     for j in range(idx.shape[0]):
         _lidar_batch_one(
             idx[j],
-            occ,
-            clear,
+            quad,
             dims,
             cell,
             pose,
@@ -135,8 +131,7 @@ def _lidar_batch_serial(
 @njit(cache=True, parallel=True)
 def _lidar_batch_parallel(
     idx: NDArray[np.int64],
-    occ: NDArray[np.uint8],
-    clear: NDArray[np.uint8],
+    quad: NDArray[np.uint8],
     dims: NDArray[np.int64],
     cell: float,
     pose: NDArray[np.float64],
@@ -150,13 +145,12 @@ def _lidar_batch_parallel(
     out: NDArray[np.float32],
 ) -> None:
     nb = beam_cos.shape[0]
-    work = np.empty((idx.shape[0], 11, nb))  # one scratch block per robot, allocated once
-    iwork = np.empty((idx.shape[0], 4, nb), dtype=np.int64)
+    work = np.empty((idx.shape[0], 10, nb))  # one scratch block per robot, allocated once
+    iwork = np.empty((idx.shape[0], 5, nb), dtype=np.int64)
     for j in prange(idx.shape[0]):
         _lidar_batch_one(
             idx[j],
-            occ,
-            clear,
+            quad,
             dims,
             cell,
             pose,
@@ -175,8 +169,7 @@ def _lidar_batch_parallel(
 
 def lidar_batch(
     idx: NDArray[np.int64],
-    occ: NDArray[np.uint8],
-    clear: NDArray[np.uint8],
+    quad: NDArray[np.uint8],
     dims: NDArray[np.int64],
     cell: float,
     pose: NDArray[np.float64],
@@ -190,15 +183,16 @@ def lidar_batch(
     out: NDArray[np.float32],
     parallel: bool,
 ) -> None:
-    """Fill ``out`` (B, beams) with ranges in metres, clipped to [0, max_range].
+    """Fill rows ``idx`` of ``out`` (B, beams) with ranges in metres, clipped to [0, max_range].
 
-    ``beam_cos``/``beam_sin``: (beams,) unit vectors of the beams in the body frame.
+    ``quad``: (B, 4, H, W) :func:`robot.fan.quadrant_clearance` grids of the worlds (the
+    first ``dims[b]`` rows and columns of world b). ``beam_cos``/``beam_sin``: (beams,)
+    unit vectors of the beams in the body frame.
     """
     kernel = _lidar_batch_parallel if parallel else _lidar_batch_serial
     kernel(
         idx,
-        occ,
-        clear,
+        quad,
         dims,
         cell,
         pose,

@@ -1,4 +1,5 @@
-"""Grid ray casting (Amanatides-Woo DDA), shared by the lidar and the camera.
+"""Grid ray casting (Amanatides-Woo DDA) for the camera, and the DDA parts the lidar's
+fan caster (:mod:`robot.fan`) shares.
 
 The ray walks the occupancy grid cell by cell and stops at the first cell whose
 material is not free; the distance is exact to the cell boundary (float64), so
@@ -11,11 +12,12 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["cast_ray", "cast_fan", "chebyshev_clearance"]
+__all__ = ["cast_ray", "chebyshev_clearance", "ray_setup", "JUMP_SHRINK"]
 
-#: Clearance jumps stop this fraction short of the free square's edge, so that a landing
-#: point computed in floating point never rounds into the next cell.
-_JUMP_SHRINK = 1.0 - 1e-9
+#: Clearance jumps (here and in :mod:`robot.fan`) stop this fraction short of the free
+#: square's edge, so that a landing point computed in floating point never rounds into the
+#: next cell.
+JUMP_SHRINK = 1.0 - 1e-9
 
 
 @njit(cache=True)
@@ -72,7 +74,7 @@ def chebyshev_clearance(occ: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 @njit(cache=True, inline="always")
-def _ray_setup(
+def ray_setup(
     col: int, row: int, cell: float, x: float, y: float, dx: float, dy: float
 ) -> tuple[float, float, float, float, float, float, float]:
     """A ray's constants and first boundaries from (x, y) in cell (row, col) along
@@ -82,7 +84,7 @@ def _ray_setup(
     inf = 1e30
     inv_dx = 1.0 / dx if dx != 0.0 else inf
     inv_dy = 1.0 / dy if dy != 0.0 else inf
-    jump = _JUMP_SHRINK * cell / max(abs(dx), abs(dy))
+    jump = JUMP_SHRINK * cell / max(abs(dx), abs(dy))
     t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx if dx != 0.0 else inf
     t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy if dy != 0.0 else inf
     delta_x = cell * abs(inv_dx) if dx != 0.0 else inf
@@ -117,7 +119,7 @@ def _ray_move(
     its major axis (``jump`` = that per unit of k - 1; every cell passed is within k - 1
     cells, Chebyshev, of this one, with a margin no rounding can cross), which is up to
     sqrt(2) x (k - 1) cells along a diagonal. Then one DDA step across the nearer cell
-    boundary (``delta_x``/``delta_y`` apart, from :func:`_ray_setup`). Boundary distances
+    boundary (``delta_x``/``delta_y`` apart, from :func:`ray_setup`). Boundary distances
     ``t_max_x``/``t_max_y`` are always measured from the ray origin, so the result is
     exact whatever the jumps (the landing cell, found by multiplying by ``inv_cell`` =
     1 / ``cell``, lies inside the free square by that margin too). A ray that runs along a
@@ -194,7 +196,7 @@ def cast_ray(
             return 0.0, m, 0, 0.0, m, 0
         t1 = 0.0
         m1 = m
-    inv_dx, inv_dy, jump, t_max_x, t_max_y, delta_x, delta_y = _ray_setup(
+    inv_dx, inv_dy, jump, t_max_x, t_max_y, delta_x, delta_y = ray_setup(
         col, row, cell, x, y, dx, dy
     )
     inv_cell = 1.0 / cell
@@ -241,109 +243,3 @@ def cast_ray(
     if m1 == 0:
         return max_t, 0, 0, max_t, 0, 0
     return t1, m1, s1, max_t, 0, 0
-
-
-@njit(cache=True)
-def cast_fan(
-    occ: NDArray[np.uint8],
-    clear: NDArray[np.uint8],
-    rows: int,
-    cols: int,
-    cell: float,
-    x: float,
-    y: float,
-    dxs: NDArray[np.float64],
-    dys: NDArray[np.float64],
-    max_t: float,
-    out: NDArray[np.float64],
-    fscratch: NDArray[np.float64],
-    iscratch: NDArray[np.int64],
-) -> None:
-    """Cast a fan of rays from one origin: ``out[i] = cast_ray(..., dxs[i], dys[i],
-    max_t, False)[0]`` (distance to the first non-free cell, m; ``max_t`` for no hit), bit for bit.
-
-    The rays advance in lockstep, one DDA step (or clearance jump) of every unfinished ray
-    per sweep. A step's grid read does not depend on the other rays' reads, so the CPU
-    overlaps the cache misses of many rays instead of waiting for each in turn (the grids
-    of a batch of worlds rarely stay in cache while a network trains beside them).
-
-    Args:
-        occ, clear: as for :func:`cast_ray` (``occ`` is only checked at the origin).
-        dxs, dys: (N,) unit direction vectors. out: (N,) float64 distances, m.
-        fscratch: (8, N) float64 and iscratch: (4, N) int64 work space (overwritten).
-    """
-    n = dxs.shape[0]
-    col0 = int(np.floor(x / cell))
-    row0 = int(np.floor(y / cell))
-    if col0 < 0 or row0 < 0 or col0 >= cols or row0 >= rows or clear[row0, col0] == 0:
-        out[:n] = 0.0
-        return
-    # Each ray's walk state (see cast_ray): next x/y boundary distances, distance so far,
-    # 1/dx, 1/dy, jump length and boundary spacings; its cell, the clearance there, and
-    # the unfinished rays.
-    s_tmx = fscratch[0]
-    s_tmy = fscratch[1]
-    s_t = fscratch[2]
-    s_ix = fscratch[3]
-    s_iy = fscratch[4]
-    s_jump = fscratch[5]
-    s_ddx = fscratch[6]
-    s_ddy = fscratch[7]
-    s_col = iscratch[0]
-    s_row = iscratch[1]
-    s_k = iscratch[2]
-    todo = iscratch[3]
-    for i in range(n):
-        s_ix[i], s_iy[i], s_jump[i], s_tmx[i], s_tmy[i], s_ddx[i], s_ddy[i] = _ray_setup(
-            col0, row0, cell, x, y, dxs[i], dys[i]
-        )
-        s_t[i] = 0.0
-        s_col[i] = col0
-        s_row[i] = row0
-        s_k[i] = clear[row0, col0]
-        todo[i] = i
-    inv_cell = 1.0 / cell
-    active = n
-    while active > 0:
-        kept = 0
-        for a in range(active):
-            i = todo[a]
-            t, col, row, t_max_x, t_max_y, _ = _ray_move(
-                x,
-                y,
-                dxs[i],
-                dys[i],
-                s_ix[i],
-                s_iy[i],
-                cell,
-                inv_cell,
-                s_jump[i],
-                s_ddx[i],
-                s_ddy[i],
-                max_t,
-                s_k[i],
-                s_t[i],
-                s_col[i],
-                s_row[i],
-                s_tmx[i],
-                s_tmy[i],
-            )
-            if t >= max_t:
-                out[i] = max_t
-                continue
-            if col < 0 or row < 0 or col >= cols or row >= rows:
-                out[i] = t
-                continue
-            k = int(clear[row, col])
-            if k == 0:
-                out[i] = t
-                continue
-            s_col[i] = col
-            s_row[i] = row
-            s_tmx[i] = t_max_x
-            s_tmy[i] = t_max_y
-            s_t[i] = t
-            s_k[i] = k
-            todo[kept] = i
-            kept += 1
-        active = kept

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from robot import camera as camera_module
-from robot.raycast import cast_fan, cast_ray, chebyshev_clearance
+from robot.fan import cast_fan, quadrant_clearance
+from robot.raycast import cast_ray, chebyshev_clearance
 from robot.sim import Simulator
 from robot.specs import CameraSpec, LidarSpec, RobotSpec, SimSpec, WorldSpec
 from robot.world import (
@@ -152,7 +153,7 @@ def test_lidar_matches_exact_ray_box_distances_in_clutter(seed: int, density: fl
     exact_zeros=st.booleans(),
     on_grid_line=st.booleans(),
 )
-def test_cast_fan_equals_cast_ray_bit_for_bit(
+def test_cast_fan_equals_cast_ray(
     seed: int,
     density: float,
     n: int,
@@ -161,11 +162,13 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
     exact_zeros: bool,
     on_grid_line: bool,
 ) -> None:
-    """The lockstep fan (the lidar's caster) returns exactly cast_ray's distance for every
-    ray: random clutter, origins anywhere (inside obstacles and off the grid too),
-    directions including the axes (exactly, or within rounding, as cos(pi) and sin(pi) give them),
-    origins on grid lines (rays grazing a line, where rounding decides the cell), ranges
-    that stop rays in mid-air."""
+    """The lockstep fan (the lidar's caster, with quadrant jumps) returns cast_ray's distance
+    (Chebyshev jumps) for every ray, up to float64 rounding: random clutter, origins
+    anywhere (inside obstacles and off the grid too), directions including the axes
+    (exactly, or within rounding, as cos(pi) and sin(pi) give them), origins on grid lines
+    (rays grazing a line, where rounding decides the cell), ranges that stop rays in
+    mid-air. Rounding only: the two count a different number of boundary steps since their
+    last jump, so a distance may differ in its last bits (1e-12 m is ~1,000 ulp at 10 m)."""
     rng = np.random.default_rng(seed)
     w = room(int(rng.integers(3, 60)), int(rng.integers(3, 60)))
     w.occupancy[rng.random(w.shape) < density] = target_material(1)
@@ -182,26 +185,73 @@ def test_cast_fan_equals_cast_ray_bit_for_bit(
         dxs[np.abs(dxs) < 1e-12] = 0.0
         dys[np.abs(dys) < 1e-12] = 0.0
     out = np.full(n, np.nan)
-    cast_fan(
-        w.occupancy,
-        clear,
-        rows,
-        cols,
-        CELL,
-        x,
-        y,
-        dxs,
-        dys,
-        max_t,
-        out,
-        np.empty((8, n)),
-        np.empty((4, n), dtype=np.int64),
+    quad = quadrant_clearance(w.occupancy)
+    cast_fan(quad, rows, cols, CELL, x, y, dxs, dys, max_t, out, *fan_scratch(n))
+    want = np.array(
+        [
+            cast_ray(w.occupancy, clear, rows, cols, CELL, x, y, dx, dy, max_t, False)[0]
+            for dx, dy in zip(dxs, dys, strict=True)
+        ]
     )
-    want = [
-        cast_ray(w.occupancy, clear, rows, cols, CELL, x, y, dx, dy, max_t, False)[0]
-        for dx, dy in zip(dxs, dys, strict=True)
-    ]
-    assert out.tolist() == want
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
+    # No hit and inside an obstacle are the same constants, exactly.
+    assert ((out == max_t) == (want == max_t)).all()
+    assert ((out == 0.0) == (want == 0.0)).all()
+
+
+def fan_scratch(n: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The work space :func:`robot.fan.cast_fan` takes for ``n`` rays."""
+    return np.empty((7, n)), np.empty((5, n), dtype=np.int64)
+
+
+def quadrant_reference(occ: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Brute force: for each free cell and quadrant, grow the corner square while it stays
+    on the grid and free."""
+    h, w = occ.shape
+    out = np.zeros((4, h, w), dtype=np.uint8)
+    for q in range(4):
+        sx, sy = (-1 if q & 1 else 1), (-1 if q & 2 else 1)
+        for r in range(h):
+            for c in range(w):
+                k = 0
+                while k < 255:
+                    r_end, c_end = r + sy * k, c + sx * k  # the square's far row and column
+                    if not (0 <= r_end < h and 0 <= c_end < w):
+                        break
+                    rs = slice(min(r, r_end), max(r, r_end) + 1)
+                    cs = slice(min(c, c_end), max(c, c_end) + 1)
+                    if occ[rs, cs].any():
+                        break
+                    k += 1
+                out[q, r, c] = k
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    rows=st.integers(1, 24),
+    cols=st.integers(1, 24),
+    density=st.sampled_from([0.0, 0.05, 0.2, 0.6]),
+)
+def test_quadrant_clearance_matches_brute_force(
+    seed: int, rows: int, cols: int, density: float
+) -> None:
+    """Each quadrant's corner square is as large as the free, on-grid cells allow, and at
+    least the Chebyshev clearance (the centred square it generalises)."""
+    rng = np.random.default_rng(seed)
+    occ = (rng.random((rows, cols)) < density).astype(np.uint8)
+    quad = quadrant_clearance(occ)
+    assert quad.shape == (4, rows, cols) and quad.dtype == np.uint8
+    np.testing.assert_array_equal(quad, quadrant_reference(occ))
+    assert (quad >= chebyshev_clearance(occ)[None]).all()
+
+
+def test_quadrant_clearance_caps_at_255() -> None:
+    """An empty 300 x 300 grid: the corner square of (0, 0) towards +x+y is 300 cells wide,
+    stored as 255; towards -x-y it is the cell itself."""
+    quad = quadrant_clearance(np.zeros((300, 300), dtype=np.uint8))
+    assert quad[0, 0, 0] == 255 and quad[3, 0, 0] == 1 and quad[3, 299, 299] == 255
 
 
 @pytest.mark.timeout(120)  # the bug this guards against never returned
@@ -219,9 +269,9 @@ def test_ray_along_a_grid_line_ends(sign: float) -> None:
     assert t == pytest.approx(x - CELL, abs=1e-9)  # the wall cells of column 0 end at x = 0.05
     out = np.full(1, np.nan)
     dxs, dys = np.array([dx]), np.array([dy])
-    fscratch, iscratch = np.empty((8, 1)), np.empty((4, 1), np.int64)
-    cast_fan(w.occupancy, clear, 40, 100, CELL, x, y, dxs, dys, 10.0, out, fscratch, iscratch)
-    assert out[0] == t
+    quad = quadrant_clearance(w.occupancy)
+    cast_fan(quad, 40, 100, CELL, x, y, dxs, dys, 10.0, out, *fan_scratch(1))
+    assert out[0] == pytest.approx(t, abs=1e-12)
 
 
 def test_lidar_beam_order_and_heading() -> None:
