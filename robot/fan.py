@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from robot.raycast import JUMP_SHRINK, ray_setup
+from robot.raycast import JUMP_SHRINK, ray_land, ray_setup, ray_step
 
 __all__ = ["cast_fan", "quadrant_clearance", "quadrant_of"]
 
@@ -92,15 +92,15 @@ def _move(
     row: int,
     t_max_x: float,
     t_max_y: float,
-) -> tuple[float, int, int, float, float]:
+) -> tuple[float, int, int, float, float, int]:
     """One move of a fan ray from cell (row, col), of quadrant clearance ``k``, reached at
     ``t`` m: with ``k >= 2``, a jump to just short of the free square's far edge (its
     exit distance, measured from the origin, times :data:`robot.raycast.JUMP_SHRINK`),
     then one DDA step, as in :func:`robot.raycast.cast_ray`.
 
     Returns:
-        (t, col, row, t_max_x, t_max_y): the distance at which the ray enters the new cell,
-        that cell and the next boundary distances; ``t >= max_t`` means out of range.
+        (t, col, row, t_max_x, t_max_y, side), as :func:`robot.raycast.ray_step` returns
+        them; ``t >= max_t`` means out of range.
     """
     if k >= 2:
         # The square spans columns col..col+k-1 (dx >= 0) or col-k+1..col, rows likewise.
@@ -108,22 +108,11 @@ def _move(
         ey = ((row + (k if dy >= 0.0 else 1 - k)) * cell - y) * inv_dy if dy != 0.0 else 1e30
         tj = t + (min(ex, ey) - t) * JUMP_SHRINK
         if tj >= max_t:
-            return tj, col, row, t_max_x, t_max_y
-        col = int(np.floor((x + tj * dx) * inv_cell))
-        row = int(np.floor((y + tj * dy) * inv_cell))
-        if dx != 0.0:
-            t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx
-            if t_max_x < tj:  # rounding put the landing point behind a boundary it crossed
-                col += 1 if dx > 0.0 else -1
-                t_max_x += delta_x
-        if dy != 0.0:
-            t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy
-            if t_max_y < tj:
-                row += 1 if dy > 0.0 else -1
-                t_max_y += delta_y
-    if t_max_x < t_max_y:
-        return t_max_x, col + (1 if dx > 0.0 else -1), row, t_max_x + delta_x, t_max_y
-    return t_max_y, col, row + (1 if dy > 0.0 else -1), t_max_x, t_max_y + delta_y
+            return tj, col, row, t_max_x, t_max_y, 0
+        col, row, t_max_x, t_max_y = ray_land(
+            x, y, dx, dy, inv_dx, inv_dy, cell, inv_cell, delta_x, delta_y, tj, t_max_x, t_max_y
+        )
+    return ray_step(dx, dy, delta_x, delta_y, col, row, t_max_x, t_max_y)
 
 
 @njit(cache=True)
@@ -194,7 +183,7 @@ def cast_fan(
         kept = 0
         for a in range(active):
             i = todo[a]
-            t, col, row, t_max_x, t_max_y = _move(
+            t, col, row, t_max_x, t_max_y, _ = _move(
                 x,
                 y,
                 dxs[i],

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["cast_ray", "chebyshev_clearance", "ray_setup", "JUMP_SHRINK"]
+__all__ = ["cast_ray", "chebyshev_clearance", "ray_setup", "ray_land", "ray_step", "JUMP_SHRINK"]
 
 #: Clearance jumps (here and in :mod:`robot.fan`) stop this fraction short of the free
 #: square's edge, so that a landing point computed in floating point never rounds into the
@@ -136,18 +136,61 @@ def _ray_move(
         tj = t + (k - 1) * jump
         if tj >= max_t:
             return tj, col, row, t_max_x, t_max_y, 0
-        col = int(np.floor((x + tj * dx) * inv_cell))
-        row = int(np.floor((y + tj * dy) * inv_cell))
-        if dx != 0.0:
-            t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx
-            if t_max_x < tj:  # rounding put the landing point behind a boundary it crossed
-                col += 1 if dx > 0.0 else -1
-                t_max_x += delta_x
-        if dy != 0.0:
-            t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy
-            if t_max_y < tj:
-                row += 1 if dy > 0.0 else -1
-                t_max_y += delta_y
+        col, row, t_max_x, t_max_y = ray_land(
+            x, y, dx, dy, inv_dx, inv_dy, cell, inv_cell, delta_x, delta_y, tj, t_max_x, t_max_y
+        )
+    return ray_step(dx, dy, delta_x, delta_y, col, row, t_max_x, t_max_y)
+
+
+@njit(cache=True, inline="always")
+def ray_land(
+    x: float,
+    y: float,
+    dx: float,
+    dy: float,
+    inv_dx: float,
+    inv_dy: float,
+    cell: float,
+    inv_cell: float,
+    delta_x: float,
+    delta_y: float,
+    tj: float,
+    t_max_x: float,
+    t_max_y: float,
+) -> tuple[int, int, float, float]:
+    """Land a clearance jump at ``tj`` m along the ray: (col, row, t_max_x, t_max_y), the
+    landing cell and its next boundary distances measured from the origin (unchanged along
+    an axis the ray does not cross). A landing point that rounding put behind a boundary it
+    crossed moves across it (see :func:`_ray_move`)."""
+    col = int(np.floor((x + tj * dx) * inv_cell))
+    row = int(np.floor((y + tj * dy) * inv_cell))
+    if dx != 0.0:
+        t_max_x = ((col + (1 if dx > 0.0 else 0)) * cell - x) * inv_dx
+        if t_max_x < tj:  # rounding put the landing point behind a boundary it crossed
+            col += 1 if dx > 0.0 else -1
+            t_max_x += delta_x
+    if dy != 0.0:
+        t_max_y = ((row + (1 if dy > 0.0 else 0)) * cell - y) * inv_dy
+        if t_max_y < tj:
+            row += 1 if dy > 0.0 else -1
+            t_max_y += delta_y
+    return col, row, t_max_x, t_max_y
+
+
+@njit(cache=True, inline="always")
+def ray_step(
+    dx: float,
+    dy: float,
+    delta_x: float,
+    delta_y: float,
+    col: int,
+    row: int,
+    t_max_x: float,
+    t_max_y: float,
+) -> tuple[float, int, int, float, float, int]:
+    """One DDA step across the nearer cell boundary: (t, col, row, t_max_x, t_max_y, side),
+    the distance at which the ray enters the next cell, that cell, its next boundary
+    distances and the face crossed (0 = x, 1 = y)."""
     if t_max_x < t_max_y:
         return t_max_x, col + (1 if dx > 0.0 else -1), row, t_max_x + delta_x, t_max_y, 0
     return t_max_y, col, row + (1 if dy > 0.0 else -1), t_max_x, t_max_y + delta_y, 1
