@@ -65,16 +65,8 @@ class MapCache:
         self.capacity = capacity
         self._items: OrderedDict[Hashable, MapEntry] = OrderedDict()
         self._lock = threading.Lock()
-        self._key_ids: dict[Hashable, int] = {}
         self.hits = 0
         self.misses = 0
-
-    def key_id(self, key: Hashable) -> int:
-        """A small int standing for ``key`` (equal keys, equal ids), for callers to key
-        their maps by instead of a key that is slow to hash (a whole task config costs
-        ~10 us a hash; a reset looks up one map per slot)."""
-        with self._lock:
-            return self._key_ids.setdefault(key, len(self._key_ids))
 
     def get(self, key: Hashable, build: Callable[[], MapEntry]) -> MapEntry:
         """The entry for ``key``, built with ``build()`` when absent."""

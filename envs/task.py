@@ -427,7 +427,7 @@ class BatchedTask:
         )
         # The whole (frozen, hashable) config: a task's maps may depend on any of its fields
         # (CueMaze's corridor_length), so two configs never share a cached map wrongly.
-        self._map_key = MAP_CACHE.key_id((type(self).__name__, cfg))
+        self._map_key = (type(self).__name__, cfg)
 
     # ------------------------------------------------------------------ hooks
     def build_map(self, seed: int, variant: int) -> MapEntry:
@@ -547,7 +547,7 @@ class BatchedTask:
 
     def map_entry(self, map_index: int, variant: int = 0) -> MapEntry:
         """Map ``map_index`` (variant ``variant``) of this task's split, from the shared cache."""
-        key = (self._map_key, map_index, variant)
+        key = (*self._map_key, map_index, variant)
         seed_w = map_seed(self.config.split, map_index)
         return MAP_CACHE.get(key, functools.partial(self.build_map, seed_w, variant))
 
