@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["SmallCNN", "MLP", "ACTIVATIONS", "activation"]
+__all__ = ["SmallCNN", "MLP", "ACTIVATIONS", "activation", "run_layers"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -19,6 +19,18 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
     "gelu": nn.GELU,
 }
+
+
+def run_layers(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``module(x)``, calling the ``forward`` of each layer of a (nested) ``nn.Sequential``
+    directly: the same arithmetic without ``nn.Module.__call__``, which costs ~4 µs a
+    layer on this machine (about as much as a 16 x 128 x 128 Linear), and which the small
+    policy networks of rollouts pay a dozen times a step. Module hooks do not run."""
+    if isinstance(module, nn.Sequential):
+        for layer in module:
+            x = run_layers(layer, x)
+        return x
+    return module.forward(x)  # type: ignore[no-any-return]
 
 
 def activation(name: str) -> type[nn.Module]:

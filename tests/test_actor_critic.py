@@ -76,3 +76,59 @@ def test_squashed_policy_saves_and_loads(tmp_path: Path) -> None:
     again = PPO.load(tmp_path / "ckpt.zip", device="cpu")
     assert again.policy.squash_mean is True
     np.testing.assert_allclose(again.predict(obs, deterministic=True)[0], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        CFG,
+        {**CFG, "net_arch": {"pi": [64, 64], "vf": [64, 64]}, "activation": "tanh"},
+        {**CFG, "extractor_kwargs": {"mlp_hidden": []}, "log_std_init": -0.5},
+    ],
+)
+def test_forward_is_sb3_forward_to_the_bit(
+    cfg: dict[str, Any], grad: bool, deterministic: bool
+) -> None:
+    """The short forward returns SB3's actions, values and log-probabilities exactly, from
+    the same draws of torch's generator, and leaves the generator in the same state."""
+    torch.manual_seed(0)
+    net, env = _net(cfg)
+    obs, _ = net.obs_to_tensor(env.reset())
+    obs = {k: v * 1.7 for k, v in obs.items()}  # also beyond the Box bounds
+    results = []
+    for forward in (net.forward, super(SmartbotActorCriticPolicy, net).forward):
+        torch.manual_seed(123)
+        with torch.set_grad_enabled(grad):
+            results.append([t.detach() for t in forward(obs, deterministic)])
+        results[-1].append(torch.rand(3))  # the generator's state after the call
+    for ours, sb3 in zip(*results, strict=True):
+        assert ours.shape == sb3.shape and torch.equal(ours, sb3)
+
+
+def test_forward_falls_back_to_sb3_for_other_distributions() -> None:
+    """gSDE (a state-dependent noise distribution) is not the Gaussian the short path
+    computes: SB3's own forward runs, and its result is what comes back."""
+    torch.manual_seed(0)
+    env = make_sb3_env(POINTNAV, 4, seed=0)
+    model = PPO(
+        SmartbotActorCriticPolicy,
+        env,
+        use_sde=True,
+        n_steps=8,
+        batch_size=32,
+        policy_kwargs={**build_policy_kwargs("ppo", CFG), "squash_mean": True},
+        device="cpu",
+    )
+    obs, _ = model.policy.obs_to_tensor(env.reset())
+    with torch.no_grad():
+        actions, values, log_prob = model.policy(obs)
+    assert actions.shape == (4, 2) and values.shape == (4, 1) and log_prob.shape == (4,)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        model.policy.reset_noise(4)
+        ours = model.policy(obs, deterministic=True)
+        sb3 = super(SmartbotActorCriticPolicy, model.policy).forward(obs, deterministic=True)
+    for a, b in zip(ours, sb3, strict=True):
+        assert torch.equal(a, b)

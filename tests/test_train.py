@@ -273,6 +273,35 @@ def test_training_runs_the_simulator_on_sim_threads(
     assert seen == [1] and numba.get_num_threads() == before
 
 
+@pytest.mark.parametrize(("update_threads", "expected"), [(None, 1), (2, 2)])
+def test_updates_run_on_update_threads_and_collection_on_torch_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_threads: int | None, expected: int
+) -> None:
+    """Torch threads while collecting (env steps) stay at torch_threads; during PPO's
+    updates they are update_threads (torch_threads when null); torch_threads after."""
+    from envs.sb3 import SB3VecEnv
+
+    seen: dict[str, set[int]] = {"update": set(), "collect": set()}
+    ppo_train, step_wait = PPO.train, SB3VecEnv.step_wait
+
+    def spy_train(self: Any) -> None:
+        seen["update"].add(torch.get_num_threads())
+        ppo_train(self)
+
+    def spy_step(self: Any) -> Any:
+        seen["collect"].add(torch.get_num_threads())
+        return step_wait(self)
+
+    monkeypatch.setattr(PPO, "train", spy_train)
+    monkeypatch.setattr(SB3VecEnv, "step_wait", spy_step)
+    value = "null" if update_threads is None else str(update_threads)
+    cfg = tiny_config(POINTNAV, "ppo", "total_timesteps=128", f"update_threads={value}")
+    assert cfg["update_threads"] == update_threads
+    train(cfg, tmp_path / "run", progress=False)
+    assert seen == {"update": {expected}, "collect": {1}}
+    assert torch.get_num_threads() == 1
+
+
 @pytest.mark.parametrize(
     ("symmetry", "cls"),
     [("fore_aft", ForeAftSymmetricPolicy), ("fore_aft_goal", GoalFrameSymmetricPolicy)],

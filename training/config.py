@@ -50,6 +50,7 @@ TOP_KEYS: dict[str, str] = {
     "seed": "random seed",
     "device": "auto, cpu or cuda",
     "torch_threads": "CPU threads for torch",
+    "update_threads": "CPU threads for torch during network updates (null: torch_threads)",
     "sim_threads": "CPU threads for the simulator's sensor kernels",
     "env_kwargs": "task settings passed to gym.make",
     "policy": "policy network config",
@@ -64,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "torch_threads": 1,
+    "update_threads": None,
     "sim_threads": 1,
     "env_kwargs": {},
     "policy": {},
@@ -237,6 +239,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
     _num("n_envs", cfg.get("n_envs"), 1, 4096, True)
     _num("seed", cfg.get("seed"), 0, 2**63 - 1, True)
     _num("torch_threads", cfg.get("torch_threads"), 1, 256, True)
+    if cfg.get("update_threads") is not None:
+        _num("update_threads", cfg["update_threads"], 1, 256, True)
     _num("sim_threads", cfg.get("sim_threads", 1), 1, 256, True)
     _num("checkpoint_every_steps", cfg.get("checkpoint_every_steps"), 1, 1e12, True)
     if cfg.get("lr_schedule", "constant") not in ("constant", "linear"):

@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from robot.sim import sim_threads
-from training.callbacks import Checkpointer, EpisodeLog, PeriodicEval, RichProgress
+from training.callbacks import Checkpointer, EpisodeLog, PeriodicEval, PhaseThreads, RichProgress
 from training.cli import UserError
 from training.config import ConfigError, algo_class, load_config, resolve_config, task_slug
 
@@ -270,11 +270,13 @@ def _train(
     bar = RichProgress(
         total, episodes, f"{task_slug(cfg['env'])} {cfg['algo']} s{cfg['seed']}", progress
     )
+    collect = int(cfg["torch_threads"])
+    phase_threads = PhaseThreads(collect, int(cfg.get("update_threads") or collect))
     remaining = total - int(model.num_timesteps)
     if remaining > 0:
         model.learn(
             remaining,
-            callback=[episodes, bar, evaluator, ckpt_cb],
+            callback=[episodes, bar, evaluator, ckpt_cb, phase_threads],
             reset_num_timesteps=not resume,
             tb_log_name="tb",
         )
