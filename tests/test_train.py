@@ -302,6 +302,15 @@ def test_updates_run_on_update_threads_and_collection_on_torch_threads(
     assert torch.get_num_threads() == 1
 
 
+def test_phase_threads_refuses_counts_below_one() -> None:
+    from training.callbacks import PhaseThreads
+
+    with pytest.raises(ValueError, match="update=0"):
+        PhaseThreads(1, 0)
+    with pytest.raises(ValueError, match="collect=0"):
+        PhaseThreads(0, 2)
+
+
 @pytest.mark.parametrize(
     ("symmetry", "cls"),
     [("fore_aft", ForeAftSymmetricPolicy), ("fore_aft_goal", GoalFrameSymmetricPolicy)],

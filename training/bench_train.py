@@ -2,7 +2,8 @@
 
 Both runs use the same PPO settings (16 envs, 128 steps per rollout, batch 512, 5
 epochs, the same 128x128 tanh policy and value MLPs straight on the observation, one
-torch thread; the simulator on one thread too, as ``smartbot train`` runs it). CartPole
+torch thread; the simulator on one thread too, as ``smartbot train`` runs them by
+default; the shipped PointNav config gives its updates a second, ``update_threads``). CartPole
 goes through SB3's ``DummyVecEnv`` as users would run it, PointNav through our batched
 SB3 adapter, with every train map and goal field built
 first (the steady state of a long run; CartPole has no maps). If PointNav reaches about
