@@ -18,9 +18,10 @@ def _start_numba_threads_passive() -> None:
     variable is set only while numba's runtime loads (``numba.get_num_threads`` starts it),
     then removed. A policy the user set is left as it is. Note that numba and torch share
     one OpenMP runtime (libgomp, whichever copy loads first), so torch imported after us
-    does get the passive policy. For PointNav PPO with 2 update threads that was within
-    this machine's drift: five alternating pairs of 204,800-step runs, 42.8 s on average
-    against 39.7 s with torch imported first (runs from 34.4 to 48.2 s).
+    does get the passive policy, which slows its multi-threaded work (PointNav PPO with 2
+    update threads, 1,024,000 steps: 198.1 s against 159.9 s with torch imported first).
+    The ``training`` package imports torch first; scripts that run torch on several
+    threads should import torch (or ``training``) before robot or envs.
     """
     if "OMP_WAIT_POLICY" in _os.environ:
         return

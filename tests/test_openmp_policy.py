@@ -35,3 +35,14 @@ def test_import_starts_numba_threads_and_leaves_no_policy_behind() -> None:
 
 def test_a_policy_the_user_set_is_kept() -> None:
     assert _run("ACTIVE").split()[0] == "ACTIVE"
+
+
+def test_training_loads_torch_before_robot() -> None:
+    """torch's OpenMP runtime loads before robot starts numba's passive threads: they
+    share it, and a passive one slows torch's multi-threaded updates (training/__init__)."""
+    probe = (
+        "import sys, training, robot; mods = list(sys.modules); "
+        "print(mods.index('torch') < mods.index('robot'))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
