@@ -107,9 +107,17 @@ def test_forward_is_sb3_forward_to_the_bit(
         assert ours.shape == sb3.shape and torch.equal(ours, sb3)
 
 
-def test_forward_falls_back_to_sb3_for_other_distributions() -> None:
+def test_forward_falls_back_to_sb3_for_other_distributions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """gSDE (a state-dependent noise distribution) is not the Gaussian the short path
     computes: SB3's own forward runs, and its result is what comes back."""
+    import policies.actor_critic as ac
+
+    def short_path(*_: Any) -> Any:
+        raise AssertionError("the short path ran for gSDE")
+
+    monkeypatch.setattr(ac, "gaussian_log_prob", short_path)
     torch.manual_seed(0)
     env = make_sb3_env(POINTNAV, 4, seed=0)
     model = PPO(
