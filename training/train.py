@@ -56,8 +56,14 @@ def make_train_env(cfg: dict[str, Any], seed: int) -> Any:
 
 
 def _algo_kwargs(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The algorithm's keyword arguments, with the learning-rate schedule applied."""
+    """The algorithm's keyword arguments, with the learning-rate schedule applied and, for
+    PPO and A2C, :class:`training.rollout_buffer.LeanDictRolloutBuffer` (every task's
+    observation is a Dict; the same weights as SB3's buffer, to the bit)."""
     kwargs = dict(cfg["algo_kwargs"])
+    if cfg["algo"] in ("ppo", "a2c"):
+        from training.rollout_buffer import LeanDictRolloutBuffer
+
+        kwargs["rollout_buffer_class"] = LeanDictRolloutBuffer
     if cfg.get("lr_schedule", "constant") == "linear":
         lr0 = float(kwargs.get("learning_rate", 3e-4))
         kwargs["learning_rate"] = _LinearSchedule(lr0)
