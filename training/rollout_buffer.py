@@ -77,7 +77,7 @@ class LeanDictRolloutBuffer(DictRolloutBuffer):
         order, drawn with ``np.random.permutation`` as SB3 draws it."""
         assert self.full, "the rollout buffer is not full yet"
         n = self.buffer_size * self.n_envs
-        indices = np.random.permutation(n)
+        indices = np.random.permutation(n)  # noqa: NPY002  (SB3's generator, SB3's draw)
         if self._tensors is None:
             for key, obs in self.observations.items():
                 self.observations[key] = self.swap_and_flatten(obs)
