@@ -7,9 +7,11 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from training import cli
+from training.config import resolve_config
 from training.scripted_demo import drive
 
 
@@ -81,5 +83,12 @@ def test_demo_pipeline_trains_evaluates_records(
         assert f"| {name} |" in report
     assert (out / "eval.json").is_file()
     assert (out / "pointnav_ppo" / "final" / "model.json").is_file()
+    # the shipped config, except the heads (training.demo.DEMO_NET_ARCH)
+    ran = yaml.safe_load((out / "pointnav_ppo" / "config.yaml").read_text())
+    shipped = resolve_config("smartbot/PointNav-v0", "ppo")
+    assert ran["policy"]["net_arch"] == {"pi": [128, 128], "vf": [128, 128]}
+    assert shipped["policy"]["net_arch"] == {"pi": [64, 64], "vf": [64, 64]}
+    assert ran["env_kwargs"] == shipped["env_kwargs"]
+    assert ran["algo_kwargs"] == shipped["algo_kwargs"]
     n = sum(1 for _ in iio.imiter(out / "pointnav_ppo.mp4", plugin="FFMPEG"))
     assert n >= 2
