@@ -26,7 +26,8 @@ __all__ = ["add_arguments", "run"]
 ENV_ID = "smartbot/PointNav-v0"
 #: The demo's policy and value heads. The shipped config's 64x64 heads learn slower at
 #: first: the demo's 1M steps (seed 0) reached 52% test success with them against 86%
-#: with these (100 episodes); over the config's 7M steps both reach ~96%.
+#: with these (100 episodes); over the config's 7M steps seed 0 reaches 95.7% with
+#: 64x64 and 95.8% with 128x128 (4,000 test episodes).
 DEMO_NET_ARCH = "{pi: [128, 128], vf: [128, 128]}"
 
 

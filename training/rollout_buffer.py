@@ -26,8 +26,8 @@ from stable_baselines3.common.type_aliases import DictRolloutBufferSamples
 
 __all__ = ["LeanDictRolloutBuffer"]
 
-#: The per-sample arrays besides the observations, in SB3's sample order.
-_FIELDS = ("actions", "values", "log_probs", "advantages", "returns")
+#: The (n_steps, n_envs) float32 arrays a minibatch takes, besides observations and actions.
+_SCALARS = ("values", "log_probs", "advantages", "returns")
 
 
 class LeanDictRolloutBuffer(DictRolloutBuffer):
@@ -39,9 +39,10 @@ class LeanDictRolloutBuffer(DictRolloutBuffer):
     (n_steps, n_envs) float32.
     """
 
-    def reset(self) -> None:
-        super().reset()
-        self._tensors: dict[str, torch.Tensor] | None = None
+    #: The flattened observations and the other fields as tensors, built by :meth:`get`;
+    #: valid while SB3's ``generator_ready`` is set (``reset`` clears it).
+    _obs_tensors: dict[str, torch.Tensor]
+    _tensors: dict[str, torch.Tensor]
 
     def add(  # type: ignore[override]
         self,
@@ -78,40 +79,39 @@ class LeanDictRolloutBuffer(DictRolloutBuffer):
         assert self.full, "the rollout buffer is not full yet"
         n = self.buffer_size * self.n_envs
         indices = np.random.permutation(n)  # noqa: NPY002  (SB3's generator, SB3's draw)
-        if self._tensors is None:
+        if not self.generator_ready:
             for key, obs in self.observations.items():
                 self.observations[key] = self.swap_and_flatten(obs)
-            for name in _FIELDS:
+            for name in ("actions", *_SCALARS):
                 self.__dict__[name] = self.swap_and_flatten(self.__dict__[name])
+            self._wrap_as_tensors()
             self.generator_ready = True
-            self._tensors = self._as_tensors()
         if batch_size is None:
             batch_size = n
         order = torch.from_numpy(indices)
         for start in range(0, n, batch_size):
             yield self._select(order[start : start + batch_size])
 
-    def _as_tensors(self) -> dict[str, torch.Tensor]:
+    def _wrap_as_tensors(self) -> None:
         """The flattened arrays as tensors on the buffer's device (no copy on the CPU):
-        ``obs/<key>`` (N, *obs_shape), ``actions`` (N, action_dim) float32, the others (N,)."""
-        out = {
-            f"obs/{key}": torch.as_tensor(obs, device=self.device)
-            for key, obs in self.observations.items()
+        observations (N, *obs_shape), ``actions`` (N, action_dim) float32, the others (N,)."""
+        self._obs_tensors = {
+            key: torch.as_tensor(obs, device=self.device) for key, obs in self.observations.items()
         }
-        out["actions"] = torch.as_tensor(
+        self._tensors = {
+            name: torch.as_tensor(self.__dict__[name].reshape(-1), device=self.device)
+            for name in _SCALARS
+        }
+        self._tensors["actions"] = torch.as_tensor(
             self.actions.astype(np.float32, copy=False), device=self.device
         )
-        for name in _FIELDS[1:]:
-            out[name] = torch.as_tensor(self.__dict__[name].reshape(-1), device=self.device)
-        return out
 
     def _select(self, rows: torch.Tensor) -> DictRolloutBufferSamples:
         """One minibatch: the samples at ``rows`` (int64, (b,)) of every field."""
         t = self._tensors
-        assert t is not None
         rows = rows.to(self.device)
         return DictRolloutBufferSamples(
-            observations={key: t[f"obs/{key}"].index_select(0, rows) for key in self.observations},
+            observations={k: v.index_select(0, rows) for k, v in self._obs_tensors.items()},
             actions=t["actions"].index_select(0, rows),
             old_values=t["values"].index_select(0, rows),
             old_log_prob=t["log_probs"].index_select(0, rows),
