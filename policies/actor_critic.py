@@ -14,7 +14,13 @@ Its ``forward`` (one call per rollout step) computes what SB3's does, to the bit
 the same random numbers, in about two thirds of the time: the layers are called without
 ``nn.Module.__call__`` (:func:`policies.networks.run_layers`) and the Gaussian's sample and
 log-probability are computed without building a ``torch.distributions.Normal``, whose
-argument checks cost ~100 µs a step.
+argument checks cost ~100 µs a step. Its ``evaluate_actions`` (one call per PPO
+minibatch) does the same for the values, log-probabilities and entropies the loss is built
+from: the same float operations in the same order, so the gradients, and the weights
+after training, are SB3's to the bit.
+
+Every PPO and A2C run of ``smartbot train`` uses this class (unless a symmetry is chosen);
+with ``squash_mean: false`` it is SB3's policy, only faster.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ from torch import nn
 
 from policies.networks import run_layers
 
-__all__ = ["SmartbotActorCriticPolicy", "gaussian_log_prob"]
+__all__ = ["SmartbotActorCriticPolicy", "gaussian_log_prob", "gaussian_entropy"]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+_HALF_LOG_2PI_E = 0.5 + 0.5 * math.log(2 * math.pi)
 
 
 def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -43,6 +50,14 @@ def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) ->
     """
     var = std**2
     return (-((x - mean) ** 2) / (2 * var) - std.log() - _LOG_SQRT_2PI).sum(dim=1)
+
+
+def gaussian_entropy(std: torch.Tensor) -> torch.Tensor:
+    """Entropy of independent Gaussians, summed over the last axis: (B, d) -> (B,).
+
+    The same float operations as ``Normal(mean, std).entropy()`` followed by SB3's sum.
+    """
+    return (_HALF_LOG_2PI_E + torch.log(std)).sum(dim=1)
 
 
 class SmartbotActorCriticPolicy(MultiInputActorCriticPolicy):
@@ -80,8 +95,7 @@ class SmartbotActorCriticPolicy(MultiInputActorCriticPolicy):
         """Actions (B, d), values (B, 1) and log-probabilities (B,) of ``obs``, as SB3's
         ``forward`` returns them; a Gaussian policy with a shared extractor (PPO and A2C
         here) takes the short path described in the module docstring."""
-        gaussian = type(self.action_dist) is DiagGaussianDistribution
-        if not (gaussian and self.share_features_extractor):
+        if not self._short_path():
             return super().forward(obs, deterministic)
         features = self.extract_features(obs)
         assert isinstance(features, torch.Tensor)  # one extractor: one tensor
@@ -97,6 +111,29 @@ class SmartbotActorCriticPolicy(MultiInputActorCriticPolicy):
             actions = mean + eps * std
         log_prob = gaussian_log_prob(actions, mean, std)
         return actions.reshape((-1, *self.action_space.shape)), values, log_prob  # type: ignore[misc]
+
+    def _short_path(self) -> bool:
+        """A Gaussian policy with a shared extractor: the case the short paths compute."""
+        gaussian = type(self.action_dist) is DiagGaussianDistribution
+        return gaussian and self.share_features_extractor
+
+    def evaluate_actions(
+        self, obs: Any, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Values (B, 1), log-probabilities (B,) and entropies (B,) of ``actions`` (B, d)
+        under the policy at ``obs``, as SB3's ``evaluate_actions`` returns them."""
+        if not self._short_path():
+            return super().evaluate_actions(obs, actions)
+        features = self.extract_features(obs)
+        assert isinstance(features, torch.Tensor)
+        # SB3's order: actor latent, critic latent, mean, log-probability, value, entropy.
+        latent_pi = run_layers(self.mlp_extractor.policy_net, features)
+        latent_vf = run_layers(self.mlp_extractor.value_net, features)
+        mean = run_layers(self.action_net, latent_pi)
+        std = torch.ones_like(mean) * self.log_std.exp()
+        log_prob = gaussian_log_prob(actions, mean, std)
+        values = run_layers(self.value_net, latent_vf)
+        return values, log_prob, gaussian_entropy(std)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()

@@ -223,14 +223,10 @@ def policy_class(algo: str, cfg: dict[str, Any] | None = None) -> type[Any]:
         from policies.symmetric import GoalFrameSymmetricPolicy
 
         return GoalFrameSymmetricPolicy
-    if algo in ("ppo", "a2c") and _squash_mean(cfg or {}):
+    if algo in ("ppo", "a2c"):  # squash_mean or not: SB3's policy with short paths
         from policies.actor_critic import SmartbotActorCriticPolicy
 
         return SmartbotActorCriticPolicy
-    if algo in ("ppo", "a2c"):
-        from stable_baselines3.common.policies import MultiInputActorCriticPolicy
-
-        return MultiInputActorCriticPolicy
     if algo == "recurrent_ppo":
         from policies.recurrent import SmartbotRecurrentPolicy
 

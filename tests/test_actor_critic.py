@@ -45,7 +45,7 @@ def test_squashed_mean_is_tanh_of_the_linear_head() -> None:
 def test_squash_mean_is_validated() -> None:
     assert policy_class("ppo", CFG) is SmartbotActorCriticPolicy
     assert policy_class("a2c", CFG) is SmartbotActorCriticPolicy
-    assert policy_class("ppo", {}) is MultiInputActorCriticPolicy
+    assert policy_class("ppo", {}) is SmartbotActorCriticPolicy  # its short paths, no tanh
     with pytest.raises(ValueError, match="policy.squash_mean: expected true or false, got 'yes'"):
         build_policy_kwargs("ppo", {"squash_mean": "yes"})
     for algo in ("sac", "td3", "dqn", "recurrent_ppo"):
@@ -140,3 +140,68 @@ def test_forward_falls_back_to_sb3_for_other_distributions(
         sb3 = super(SmartbotActorCriticPolicy, model.policy).forward(obs, deterministic=True)
     for a, b in zip(ours, sb3, strict=True):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        CFG,
+        {"net_arch": {"pi": [64, 64], "vf": [64, 64]}, "activation": "tanh"},
+        {**CFG, "extractor_kwargs": {"mlp_hidden": []}, "log_std_init": -0.5},
+    ],
+)
+def test_evaluate_actions_is_sb3s_to_the_bit(cfg: dict[str, Any]) -> None:
+    """Values, log-probabilities, entropies and the gradients of a loss built from them
+    are SB3's exactly, for actions inside and outside the bounds."""
+    torch.manual_seed(0)
+    net, env = _net(cfg)
+    obs, _ = net.obs_to_tensor(env.reset())
+    obs = {k: v * 1.3 for k, v in obs.items()}
+    actions = torch.randn(8, 2) * 1.5
+    results = []
+    for evaluate in (net.evaluate_actions, super(SmartbotActorCriticPolicy, net).evaluate_actions):
+        net.zero_grad()
+        values, log_prob, entropy = evaluate(obs, actions)
+        assert entropy is not None
+        (values.sum() * 0.5 - log_prob.mean() - 0.01 * entropy.mean()).backward()
+        grads = [p.grad.clone() for p in net.parameters() if p.grad is not None]
+        results.append([values.detach(), log_prob.detach(), entropy.detach(), *grads])
+    assert len(results[0]) == len(results[1]) > 3
+    for ours, sb3 in zip(*results, strict=True):
+        assert ours.shape == sb3.shape and torch.equal(ours, sb3)
+
+
+def test_evaluate_actions_falls_back_to_sb3_for_gsde() -> None:
+    torch.manual_seed(0)
+    env = make_sb3_env(POINTNAV, 4, seed=0)
+    model = PPO(
+        SmartbotActorCriticPolicy, env, use_sde=True, n_steps=8, batch_size=32, device="cpu"
+    )
+    obs, _ = model.policy.obs_to_tensor(env.reset())
+    actions = torch.zeros(4, 2)
+    with torch.no_grad():
+        ours = model.policy.evaluate_actions(obs, actions)
+        sb3 = super(SmartbotActorCriticPolicy, model.policy).evaluate_actions(obs, actions)
+    for a, b in zip(ours, sb3, strict=True):
+        assert a is not None and b is not None and torch.equal(a, b)
+
+
+@pytest.mark.parametrize("algo", ["ppo", "a2c"])
+def test_training_with_our_policy_gives_sb3s_weights(algo: str) -> None:
+    """Without squash_mean, our policy class trains to the same weights as SB3's."""
+    from stable_baselines3 import A2C
+
+    cls = {"ppo": PPO, "a2c": A2C}[algo]
+    cfg = {"net_arch": {"pi": [32, 32], "vf": [32, 32]}}
+    kwargs: dict[str, Any] = {"n_steps": 16, "device": "cpu", "seed": 3}
+    if algo == "ppo":
+        kwargs.update(batch_size=32, n_epochs=2)
+    weights = []
+    for policy in (policy_class(algo, cfg), MultiInputActorCriticPolicy):
+        env = make_sb3_env(POINTNAV, 4, seed=0)
+        model = cls(policy, env, policy_kwargs=build_policy_kwargs(algo, cfg), **kwargs)
+        model.learn(128)
+        weights.append(model.policy.state_dict())
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
