@@ -180,7 +180,7 @@ def test_dotted_overrides_merge_into_sections() -> None:
         "policy.net_arch={pi: [8], vf: [8]}",
         "env_kwargs.max_steps=50",
         "policy.extractor_kwargs.mlp_hidden=[32, 16]",
-        "n_envs=4",
+        "n_envs=8",
     )
     assert cfg["eval"]["episodes"] == 7
     assert cfg["eval"]["split"] == "val" and cfg["eval"]["every_steps"] == 1_000_000  # kept
@@ -194,7 +194,7 @@ def test_dotted_overrides_merge_into_sections() -> None:
         "sensors": ["lidar", "goal", "velocity", "bumper"],
         "max_steps": 50,
     }
-    assert cfg["n_envs"] == 4
+    assert cfg["n_envs"] == 8
     node: dict[str, Any] = {}
     apply_override(node, "a.b.c=1")
     assert node == {"a": {"b": {"c": 1}}}

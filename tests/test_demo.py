@@ -83,12 +83,17 @@ def test_demo_pipeline_trains_evaluates_records(
         assert f"| {name} |" in report
     assert (out / "eval.json").is_file()
     assert (out / "pointnav_ppo" / "final" / "model.json").is_file()
-    # the shipped config, except the heads (training.demo.DEMO_NET_ARCH)
+    # the shipped config, except the heads and the rollout shape (training.demo.DEMO_OVERRIDES)
     ran = yaml.safe_load((out / "pointnav_ppo" / "config.yaml").read_text())
     shipped = resolve_config("smartbot/PointNav-v0", "ppo")
     assert ran["policy"]["net_arch"] == {"pi": [128, 128], "vf": [128, 128]}
     assert shipped["policy"]["net_arch"] == {"pi": [64, 64], "vf": [64, 64]}
+    assert (ran["n_envs"], ran["algo_kwargs"]["n_steps"]) == (16, 256)
+    assert (shipped["n_envs"], shipped["algo_kwargs"]["n_steps"]) == (32, 128)
     assert ran["env_kwargs"] == shipped["env_kwargs"]
-    assert ran["algo_kwargs"] == shipped["algo_kwargs"]
+    assert {**ran["algo_kwargs"], "n_steps": 0} == {**shipped["algo_kwargs"], "n_steps": 0}
+    assert {k: v for k, v in ran["policy"].items() if k != "net_arch"} == {
+        k: v for k, v in shipped["policy"].items() if k != "net_arch"
+    }
     n = sum(1 for _ in iio.imiter(out / "pointnav_ppo.mp4", plugin="FFMPEG"))
     assert n >= 2
