@@ -105,7 +105,7 @@ def _ppo_model(which: str) -> Any:
 
     from envs import make_sb3_env
     from policies.builders import build_policy_kwargs, policy_class
-    from training.rollout_buffer import LeanDictRolloutBuffer
+    from training.train import _algo_kwargs
 
     env = make_sb3_env("smartbot/PointNav-v0", N_ENVS, seed=0)
     # Steady state of a long run: every train map and goal field already built
@@ -122,13 +122,10 @@ def _ppo_model(which: str) -> Any:
     kwargs = build_policy_kwargs("ppo", cfg)
     if which == "pointnav_sb3":
         return PPO("MultiInputPolicy", env, policy_kwargs=kwargs, **PPO_SETTINGS)
-    return PPO(
-        policy_class("ppo", cfg),
-        env,
-        policy_kwargs=kwargs,
-        rollout_buffer_class=LeanDictRolloutBuffer,
-        **PPO_SETTINGS,
-    )
+    # The policy class and the algorithm's arguments (its rollout buffer) that
+    # ``smartbot train`` gives PPO.
+    ours = _algo_kwargs({"algo": "ppo", "algo_kwargs": PPO_SETTINGS})
+    return PPO(policy_class("ppo", cfg), env, policy_kwargs=kwargs, **ours)
 
 
 def time_ppo(seconds: float, which: Sequence[str] = tuple(MODELS)) -> dict[str, list[float]]:
